@@ -1,0 +1,23 @@
+"""Handler modules, one per area of the REST API. Each exposes `register(router, state)`."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..routing import Router
+from ..state import NexusState
+from . import (blobstores, capabilities, cleanup_policies, repositories, routing_rules, security,
+               system, tasks)
+
+MODULES = (system, blobstores, cleanup_policies, repositories, routing_rules, security, tasks,
+           capabilities)
+
+
+def register_all(router: Router, state: NexusState) -> None:
+    for module in MODULES:
+        module.register(router, state)
+
+
+def start_extensions(emulator: Any) -> list[Any]:
+    """Side servers that live beside the REST API (the docker connectors); each has shutdown()."""
+    from .. import connectors
+    return [connectors.start(emulator)]

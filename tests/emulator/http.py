@@ -1,0 +1,118 @@
+"""Request/response values and the error shapes a real Nexus answers with."""
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Optional
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)
+    user: Optional[str] = None  # authenticated user id, None for anonymous
+
+    @classmethod
+    def build(cls, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> "Request":
+        path, _, qs = raw_path.partition("?")
+        return cls(method=method, path=path, query=parse_qs(qs, keep_blank_values=True),
+                   headers={k.lower(): v for k, v in headers.items()}, body=body)
+
+    def arg(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def json(self) -> Any:
+        """The JSON body; raises ApiError(400) the way Nexus's JAX-RS layer does on bad JSON."""
+        if not self.body:
+            raise ApiError.validation([("*", "must not be null")])
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise ApiError(400, f"Unable to process JSON: {exc}", content_type="text/plain")
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: Optional[str] = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200) -> "Response":
+        return cls(status, json.dumps(payload).encode(), "application/json")
+
+    @classmethod
+    def text(cls, text: str, status: int = 200) -> "Response":
+        return cls(status, text.encode(), "text/plain")
+
+    @classmethod
+    def empty(cls, status: int = 204) -> "Response":
+        return cls(status)
+
+
+class ApiError(Exception):
+    """An error answered with one of Nexus's (non-uniform) error bodies."""
+
+    def __init__(self, status: int, payload: Any = None, content_type: str = "application/json",
+                 headers: Optional[dict[str, str]] = None):
+        super().__init__(f"{status}: {payload}")
+        self.status = status
+        self.payload = payload
+        self.content_type = content_type
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        if self.payload is None:
+            return Response(self.status, b"", None, dict(self.headers))
+        if self.content_type == "application/json":
+            body = json.dumps(self.payload).encode()
+        else:
+            body = str(self.payload).encode()
+        return Response(self.status, body, self.content_type, dict(self.headers))
+
+    # The shapes below are the ones listed in docs/nexus-behaviour.md.
+    @classmethod
+    def validation(cls, errors: list[tuple[str, str]]) -> "ApiError":
+        """400 with a JSON list: [{"id": "PARAMETER name", "message": "..."}]."""
+        return cls(400, [{"id": i, "message": m} for i, m in errors])
+
+    @classmethod
+    def not_found(cls, message: str) -> "ApiError":
+        """404 with one JSON object; Nexus quotes the message inside the string."""
+        return cls(404, {"id": "*", "message": json.dumps(message)})
+
+    @classmethod
+    def bad_request(cls, message: str) -> "ApiError":
+        """400 with one JSON object (conflicts such as 'in use' or 'already exists')."""
+        return cls(400, {"id": "*", "message": message})
+
+    @classmethod
+    def plain(cls, status: int, text: str) -> "ApiError":
+        return cls(status, text, content_type="text/plain")
+
+    @classmethod
+    def server_error(cls) -> "ApiError":
+        """500 as Nexus answers: plain text with an incident id, details only in its log."""
+        return cls(500, f"ERROR: (ID {secrets.token_hex(16)[:8]}-{secrets.token_hex(2)})",
+                   content_type="text/plain")
+
+    @classmethod
+    def forbidden(cls) -> "ApiError":
+        return cls(403)
+
+    @classmethod
+    def unauthorized(cls) -> "ApiError":
+        return cls(401, None, headers={
+            "WWW-Authenticate": 'BASIC realm="Sonatype Nexus Repository Manager"'})
+
+    @classmethod
+    def method_not_allowed(cls) -> "ApiError":
+        return cls(405)
