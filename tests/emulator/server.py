@@ -164,6 +164,14 @@ class Emulator:
                 "serverHeader": self.state.server_header,
                 "dataDir": str(self.state.options.data_dir or ""),
                 "eulaAccepted": self.state.eula_accepted})
+        extra = self.state.control_handlers.get((req.method, name))
+        if extra is not None:
+            try:
+                response = extra(self.state, req)
+            except ApiError as err:
+                return err.response()
+            self.after_change()
+            return response
         return Response.json({"error": f"unknown control call {req.method} {req.path}"}, 404)
 
     # --- lifecycle --------------------------------------------------------------------------

@@ -68,6 +68,9 @@ class NexusState:
     listeners: list[Callable[["NexusState"], None]] = field(default_factory=list)
     # Seeders registered by handler modules; each fills its part of a first-start state.
     seeders: list[Callable[["NexusState"], None]] = field(default_factory=list)
+    # Extra control calls under /__emulator/ registered by handler modules:
+    # (method, name) -> handler(state, req) -> Response, e.g. ("POST", "blobstore-usage").
+    control_handlers: dict[tuple[str, str], Callable[..., Any]] = field(default_factory=dict)
 
     # --- version and edition -------------------------------------------------------------
     @property

@@ -6,10 +6,10 @@ from typing import Any
 from ..routing import Router
 from ..state import NexusState
 from . import (blobstores, capabilities, cleanup_policies, repositories, routing_rules, security,
-               system, tasks)
+               ssrf, system, tasks)
 
-MODULES = (system, blobstores, cleanup_policies, repositories, routing_rules, security, tasks,
-           capabilities)
+MODULES = (system, blobstores, cleanup_policies, repositories, routing_rules, security, ssrf,
+           tasks, capabilities)
 
 
 def register_all(router: Router, state: NexusState) -> None:
