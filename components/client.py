@@ -1,0 +1,334 @@
+"""The one Nexus REST client: auth, timeouts, retries, error mapping, server facts, run caches.
+
+Providers never hold a client or credentials: the engine hands every dynamic provider the
+stack's configuration at start-up (`configure`), `use_stack_config` stores the connection
+settings for this process, and `for_run()` returns the process-wide client built from them.
+One provider process serves one Pulumi operation, so caches here live exactly one run.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+REST_PREFIX = "/service/rest"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+_SERVER_HEADER = re.compile(r"Nexus/(?P<version>[\d.]+)(?:-\d+)?\s*\((?P<edition>[A-Z]+)\)")
+
+
+class NexusError(Exception):
+    """A Nexus call that failed, with what Nexus said in any of its error shapes."""
+
+    def __init__(self, method: str, path: str, status: int, message: str,
+                 ids: Optional[list[str]] = None) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message
+        self.ids = ids or []
+        super().__init__(f"Nexus answered {status} to {method} {path}: {message}")
+
+
+class NexusUnreachable(NexusError):
+    """No HTTP answer at all (refused, reset, timed out) after the retries."""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How to reach one Nexus. The password is deliberately left out of repr()."""
+
+    url: str
+    username: str = "admin"
+    password: str = field(default="", repr=False)
+    version_hint: Optional[str] = None
+    edition_hint: Optional[str] = None
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+
+    @classmethod
+    def from_settings(cls, nexus: Mapping[str, Any], password: Optional[str]) -> "Connection":
+        """Build from the `nexus` config object and the `adminPassword` secret."""
+        return cls(url=str(nexus["url"]).rstrip("/"),
+                   username=str(nexus.get("username", "admin")),
+                   password=password or "",
+                   version_hint=nexus.get("versionHint"),
+                   edition_hint=nexus.get("editionHint"),
+                   timeout=float(nexus.get("timeoutSeconds", DEFAULT_TIMEOUT)),
+                   retries=int(nexus.get("retries", DEFAULT_RETRIES)))
+
+    def with_password(self, password: str) -> "Connection":
+        return Connection(self.url, self.username, password, self.version_hint,
+                          self.edition_hint, self.timeout, self.retries)
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    version: tuple[int, int, int]
+    edition: str  # "community" (OSS before 3.77) or "pro"
+    source: str  # "header" or "hint"
+
+    def at_least(self, version: str) -> bool:
+        return self.version >= parse_version(version)
+
+    @property
+    def pro(self) -> bool:
+        return self.edition == "pro"
+
+    @property
+    def label(self) -> str:
+        return f"{'.'.join(map(str, self.version))} {self.edition}"
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    parts = [int(p) for p in text.split("-")[0].split(".")[:3]]
+    return tuple(parts + [0] * (3 - len(parts)))  # type: ignore[return-value]
+
+
+def parse_server_header(header: Optional[str]) -> Optional[tuple[tuple[int, int, int], str]]:
+    """`Nexus/3.86.0-01 (COMMUNITY)` -> ((3, 86, 0), "community"); OSS counts as community."""
+    found = _SERVER_HEADER.search(header or "")
+    if not found:
+        return None
+    edition = "pro" if found.group("edition") == "PRO" else "community"
+    return parse_version(found.group("version")), edition
+
+
+def error_message(response: requests.Response) -> tuple[str, list[str]]:
+    """Reads every error shape Nexus uses: JSON list, JSON object, plain text, empty 401/403."""
+    text = response.text.strip()
+    if response.status_code == 401:
+        return ("authentication failed (wrong user or password; the admin password may still be "
+                "the first-start one — see the bootstrap settings)"), []
+    if not text:
+        if response.status_code == 403:
+            return "forbidden: the user lacks the privilege for this call (or sent no credentials)", []
+        return response.reason or "no details", []
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        if text.startswith("ERROR: (ID"):
+            return f"internal server error {text[7:]}; the details are only in the Nexus log", []
+        if text.lstrip().startswith("<"):
+            return f"{response.reason} (HTML page instead of JSON: is this URL the Nexus REST API?)", []
+        return text, []
+    if isinstance(payload, list):
+        ids = [str(item.get("id", "")) for item in payload if isinstance(item, dict)]
+        messages = [f"{item.get('id', '')}: {_unquote(item.get('message', ''))}".strip(": ")
+                    for item in payload if isinstance(item, dict)]
+        return "; ".join(messages) or text, ids
+    if isinstance(payload, dict):
+        message = payload.get("message") or payload.get("error") or text
+        ident = payload.get("id")
+        return _unquote(str(message)), [str(ident)] if ident else []
+    return text, []
+
+
+def _unquote(message: Any) -> str:
+    """Nexus 3.50+ wraps some messages in JSON quotes: '"Repository not found"'."""
+    text = str(message)
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        try:
+            return str(json.loads(text))
+        except ValueError:
+            return text[1:-1]
+    return text
+
+
+class NexusClient:
+    """Thread-safe client for one Nexus; one per provider process and connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._server: Optional[ServerInfo] = None
+        self._cleanup_base: Optional[str] = None
+        self._lists: dict[str, Any] = {}
+        self._list_locks: dict[str, threading.Lock] = {}
+
+    # --- transport ------------------------------------------------------------------------
+    @property
+    def session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.auth = (self.connection.username, self.connection.password)
+            retry = Retry(total=self.connection.retries, connect=self.connection.retries,
+                          read=self.connection.retries, status=self.connection.retries,
+                          backoff_factor=0.3, status_forcelist=(502, 503, 504),
+                          allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}),
+                          raise_on_status=False, respect_retry_after_header=True)
+            adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self._local.session = session
+        return session
+
+    def request(self, method: str, path: str, *, json_body: Any = None, text_body: Optional[str] = None,
+                ok: Iterable[int] = (200, 201, 204), missing_ok: bool = False,
+                auth: bool = True) -> Optional[requests.Response]:
+        """One call under /service/rest. Returns None for 404 when missing_ok; raises NexusError."""
+        url = f"{self.connection.url}{REST_PREFIX}{path}"
+        headers = {"Accept": "application/json"}
+        data: Optional[bytes] = None
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(json_body).encode()
+        elif text_body is not None:
+            headers["Content-Type"] = "text/plain"
+            data = text_body.encode()
+        try:
+            response = self.session.request(method, url, data=data, headers=headers,
+                                            timeout=self.connection.timeout,
+                                            auth=None if auth else _NoAuth())
+        except requests.RequestException as exc:
+            raise NexusUnreachable(method, path, 0,
+                                   f"no answer from {self.connection.url} after "
+                                   f"{self.connection.retries} retries ({type(exc).__name__}: "
+                                   f"{_short(exc)})") from None
+        if response.status_code == 404 and missing_ok:
+            return None
+        if response.status_code not in tuple(ok):
+            message, ids = error_message(response)
+            raise NexusError(method, path, response.status_code, message, ids)
+        return response
+
+    def get_json(self, path: str, missing_ok: bool = False) -> Any:
+        response = self.request("GET", path, missing_ok=missing_ok, ok=(200,))
+        return None if response is None else (response.json() if response.content else None)
+
+    def send(self, method: str, path: str, body: Any = None, ok: Iterable[int] = (200, 201, 204),
+             invalidates: Iterable[str] = ()) -> Optional[requests.Response]:
+        """A write; drops the run caches it makes stale."""
+        try:
+            return self.request(method, path, json_body=body, ok=ok)
+        finally:
+            for name in invalidates:
+                self.invalidate(name)
+
+    # --- server facts (once per run) --------------------------------------------------------
+    def server(self) -> ServerInfo:
+        """Version and edition from the `Server` header, or the configured hint when a reverse
+        proxy strips it."""
+        with self._lock:
+            if self._server is not None:
+                return self._server
+        response = self.request("GET", "/v1/status", ok=(200, 503), auth=False)
+        assert response is not None
+        parsed = parse_server_header(response.headers.get("Server"))
+        if parsed is not None:
+            info = ServerInfo(parsed[0], parsed[1], "header")
+        elif self.connection.version_hint:
+            info = ServerInfo(parse_version(self.connection.version_hint),
+                              self.connection.edition_hint or "community", "hint")
+        else:
+            raise NexusError("GET", "/v1/status", response.status_code,
+                             "the Server header does not tell the Nexus version (a reverse proxy "
+                             "may strip it); set nexus.versionHint (e.g. \"3.86.0\") in the stack config")
+        with self._lock:
+            self._server = info
+        return info
+
+    def cleanup_policy_base(self) -> str:
+        """Which cleanup-policy endpoint answers: public `/v1/cleanup-policies` (Pro before 3.94)
+        or `/internal/cleanup-policies`. Probed once per run, never guessed from the edition;
+        the probe's answer seeds the policy list cache."""
+        with self._lock:
+            if self._cleanup_base is not None:
+                return self._cleanup_base
+        for base in ("/v1/cleanup-policies", "/internal/cleanup-policies"):
+            found = self.get_json(base, missing_ok=True)
+            if found is not None:
+                with self._lock:
+                    self._cleanup_base = base
+                    self._lists["cleanup-policies"] = found
+                return base
+        raise NexusError("GET", "/v1/cleanup-policies", 404,
+                         "neither /v1/cleanup-policies nor /internal/cleanup-policies answers; "
+                         "this Nexus cannot manage cleanup policies over REST")
+
+    # --- run caches -------------------------------------------------------------------------
+    def cached(self, name: str, load: Callable[[], Any]) -> Any:
+        """A list read once per run and shared by every resource (refresh reads N objects with
+        one call). Concurrent callers wait for the first load instead of repeating it."""
+        with self._lock:
+            if name in self._lists:
+                return self._lists[name]
+            lock = self._list_locks.setdefault(name, threading.Lock())
+        with lock:
+            with self._lock:
+                if name in self._lists:
+                    return self._lists[name]
+            value = load()
+            with self._lock:
+                self._lists[name] = value
+            return value
+
+    def cached_list(self, name: str, path: str) -> list[dict[str, Any]]:
+        return self.cached(name, lambda: self.get_json(path) or [])
+
+    def invalidate(self, name: str) -> None:
+        with self._lock:
+            self._lists.pop(name, None)
+
+
+class _NoAuth(requests.auth.AuthBase):
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers.pop("Authorization", None)
+        return request
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 200 else text[:200] + "…"
+
+
+# --- process-wide connection from the stack config -------------------------------------------
+_RUN_LOCK = threading.RLock()
+_RUN_CONNECTION: Optional[Connection] = None
+_RUN_CLIENTS: dict[Connection, NexusClient] = {}
+
+
+def connection_from_raw_config(raw: Mapping[str, Any]) -> Connection:
+    """The connection from the engine's raw config map (`<project>:nexus` holds JSON text,
+    `<project>:adminPassword` the decrypted secret)."""
+    nexus_keys = [k for k in raw if k.endswith(":nexus")]
+    if len(nexus_keys) != 1:
+        raise NexusError("-", "-", 0, "the stack config needs exactly one `nexus` object "
+                         f"(found keys: {sorted(nexus_keys) or 'none'})")
+    namespace = nexus_keys[0].rsplit(":", 1)[0]
+    nexus = raw[nexus_keys[0]]
+    if isinstance(nexus, str):
+        nexus = json.loads(nexus)
+    return Connection.from_settings(nexus, raw.get(f"{namespace}:adminPassword"))
+
+
+def use_stack_config(raw: Mapping[str, Any]) -> None:
+    """Called from a provider's `configure`: remember how to reach Nexus for this process."""
+    global _RUN_CONNECTION
+    connection = connection_from_raw_config(raw)
+    with _RUN_LOCK:
+        _RUN_CONNECTION = connection
+
+
+def for_run() -> NexusClient:
+    """The client for this process's connection (shared by all providers, so caches are too)."""
+    with _RUN_LOCK:
+        if _RUN_CONNECTION is None:
+            raise NexusError("-", "-", 0, "no Nexus connection configured for this provider process")
+        return client_for(_RUN_CONNECTION)
+
+
+def client_for(connection: Connection) -> NexusClient:
+    with _RUN_LOCK:
+        client = _RUN_CLIENTS.get(connection)
+        if client is None:
+            client = _RUN_CLIENTS[connection] = NexusClient(connection)
+        return client

@@ -1,0 +1,443 @@
+"""Loads the stack config and validates all of it before any resource is registered.
+
+Validation has three layers, all reported together so one run shows every mistake:
+1. JSON Schema per top-level key (schemas/<key>.schema.json);
+2. secrets: every secret field must have been set with `pulumi config set --secret`;
+3. cross references: names, members, ports, policies, blob stores, server capabilities.
+Messages name the config path (`repositories[2].blobStore`) and the fix.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9\-][a-zA-Z0-9_\-.]*$")
+DEFAULT_BLOB_STORE = "default"  # every Nexus has it from first start
+
+# Config paths whose values are secrets ("*" = any list index or map key). Each must be set
+# with `pulumi config set --secret [--path]`; the program passes them on as Pulumi secrets.
+SECRET_PATHS: tuple[tuple[str, ...], ...] = (
+    ("adminPassword",),
+    ("blobStores", "*", "secretAccessKey"),
+    ("blobStores", "*", "sessionToken"),
+    ("repositories", "*", "authentication", "password"),
+    ("security", "users", "*", "password"),
+    ("security", "pushers", "*", "password"),
+    ("security", "ldap", "*", "authPassword"),
+    ("webhooks", "*", "secret"),
+    ("tls", "keystorePassword"),
+    ("tls", "ca", "keyPem"),
+)
+
+# Top-level keys in the order the program uses them; each has schemas/<key>.schema.json.
+KEYS = ("nexus", "adminPassword", "container", "tls", "reverseProxy", "blobStores",
+        "cleanupPolicies", "routingRules", "repositories", "security", "tasks", "retention",
+        "webhooks")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(Exception):
+    """The stack config is invalid; nothing was sent to Nexus."""
+
+    def __init__(self, problems: Sequence[Problem], stack: str = "") -> None:
+        self.problems = list(problems)
+        where = f" of stack '{stack}'" if stack else ""
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"The config{where} is invalid ({len(self.problems)} problem"
+                         f"{'s' if len(self.problems) != 1 else ''}); nothing was changed on "
+                         f"Nexus:\n{lines}")
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    """What a reachable Nexus already has, for references to objects not declared in config."""
+
+    version: tuple[int, int, int]
+    pro: bool
+    blob_stores: frozenset[str] = frozenset()
+    cleanup_policies: frozenset[str] = frozenset()
+    routing_rules: frozenset[str] = frozenset()
+    repositories: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # lower name -> (format, type)
+
+    def at_least(self, version: tuple[int, int, int]) -> bool:
+        return self.version >= version
+
+
+@dataclass
+class StackConfig:
+    """The stack's config values, keyed by top-level key (without the project namespace)."""
+
+    values: dict[str, Any]
+    secret_keys: frozenset[str] = frozenset()
+    stack: str = ""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.values.get(key)
+        return default if value is None else value
+
+    @property
+    def nexus(self) -> dict[str, Any]:
+        return self.get("nexus", {})
+
+    def adopt(self, item: Mapping[str, Any]) -> bool:
+        """An object's own `adopt` wins over the stack-wide `nexus.adopt`."""
+        own = item.get("adopt")
+        return bool(self.nexus.get("adopt", False) if own is None else own)
+
+    def spec(self, path: Sequence[Any], item: Mapping[str, Any]) -> dict[str, Any]:
+        """A resource's inputs from one config object: adopt resolved, `protect` left to the
+        resource options, secret fields wrapped as Pulumi secrets."""
+        import pulumi
+
+        spec = copy.deepcopy(dict(item))
+        spec.pop("protect", None)
+        spec["adopt"] = self.adopt(item)
+        for secret_path, value in iter_secret_values({path[0]: _nest(path[1:], spec)}):
+            rel = secret_path[len(path):]
+            node = spec
+            for part in rel[:-1]:
+                node = node[part]
+            node[rel[-1]] = pulumi.Output.secret(value)
+        return spec
+
+
+# --- loading --------------------------------------------------------------------------------
+def load_from_pulumi() -> StackConfig:
+    """Reads every config key of this project from the running Pulumi program."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    project = pulumi.get_project()
+    values: dict[str, Any] = {}
+    secret_keys: set[str] = set()
+    for full_key, raw in runtime_config.CONFIG.get().items():
+        namespace, _, key = full_key.partition(":")
+        if namespace != project:
+            continue
+        values[key] = _parse(raw)
+        if runtime_config.is_config_secret(full_key):
+            secret_keys.add(key)
+    return StackConfig(values, frozenset(secret_keys), pulumi.get_stack())
+
+
+def _nest(path: Sequence[Any], leaf: Any) -> Any:
+    """Rebuild the config tree around one object so SECRET_PATHS patterns match it."""
+    for part in reversed(path):
+        leaf = [None] * part + [leaf] if isinstance(part, int) else {part: leaf}
+    return leaf
+
+
+def _parse(raw: Any) -> Any:
+    """Structured config arrives as JSON text; plain strings stay strings."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text[:1] in "[{" or text in ("true", "false", "null") or re.fullmatch(r"-?\d+(\.\d+)?", text):
+            try:
+                return json.loads(text)
+            except ValueError:
+                return raw
+    return raw
+
+
+# --- validation -----------------------------------------------------------------------------
+def validate(cfg: StackConfig, server: Optional[ServerFacts] = None) -> list[Problem]:
+    """Every problem in the config; empty when it is good to apply."""
+    problems = list(schema_problems(cfg.values))
+    if not problems:  # cross checks assume the shapes the schema guarantees
+        problems += cross_reference_problems(cfg.values, server)
+    return problems + list(secret_problems(cfg))
+
+
+def require_valid(cfg: StackConfig, server: Optional[ServerFacts] = None) -> None:
+    problems = validate(cfg, server)
+    if problems:
+        raise ConfigError(problems, cfg.stack)
+
+
+@lru_cache(maxsize=None)
+def validator(key: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMA_DIR / f"{key}.schema.json").read_text())
+    return Draft202012Validator(schema)
+
+
+def schema_problems(values: Mapping[str, Any]) -> Iterator[Problem]:
+    for key in values:
+        if key not in KEYS:
+            yield Problem(key, f"unknown config key; known keys: {', '.join(KEYS)}")
+    if "nexus" not in values:
+        yield Problem("nexus", "missing: set at least nexus.url (pulumi config set --path nexus.url http://host:8081)")
+    for key in KEYS:
+        if key in values and values[key] is not None and (SCHEMA_DIR / f"{key}.schema.json").exists():
+            checker = validator(key)
+            for error in sorted(checker.iter_errors(values[key]), key=_error_order):
+                yield Problem(format_path((key, *error.absolute_path)), _explain(error, checker.schema))
+
+
+def _error_order(error: ValidationError) -> tuple[str, ...]:
+    return tuple(str(p) for p in error.absolute_path)
+
+
+def _explain(error: ValidationError, root: Mapping[str, Any]) -> str:
+    """jsonschema's message plus the field's description as the fix."""
+    if error.validator in ("unevaluatedProperties", "additionalProperties"):
+        allowed = _allowed_properties(error.schema, root)
+        hint = f" Allowed here: {', '.join(allowed)}." if allowed else ""
+        return f"{error.message}.{hint}"
+    if error.validator == "pattern" and isinstance(error.instance, str):
+        description = error.schema.get("description") if isinstance(error.schema, dict) else None
+        return (f"{error.instance!r} is not valid" + (f": {description}" if description else
+                                                       f" (must match {error.validator_value})"))
+    if error.validator == "enum":
+        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "anyOf" and error.schema_path and "required" in json.dumps(error.validator_value):
+        needed = [next(iter(branch["required"])) for branch in error.validator_value]
+        return f"needs at least one of: {', '.join(needed)}"
+    return error.message
+
+
+def _allowed_properties(schema: Any, root: Mapping[str, Any]) -> list[str]:
+    """Property names a (sub)schema accepts, following local $refs and allOf."""
+    if not isinstance(schema, dict):
+        return []
+    names = set(schema.get("properties", {}))
+    for sub in schema.get("allOf", []):
+        names.update(_allowed_properties(sub, root))
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        names.update(_allowed_properties(root.get("$defs", {}).get(ref.split("/")[-1]), root))
+    return sorted(names)
+
+
+def format_path(parts: Iterable[Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def secret_problems(cfg: StackConfig) -> Iterator[Problem]:
+    for path, _ in iter_secret_values(cfg.values):
+        if path[0] not in cfg.secret_keys:
+            shown = format_path(path)
+            command = (f"pulumi config set --secret {shown}" if len(path) == 1 else
+                       f"pulumi config set --secret --path '{shown}' <value>")
+            yield Problem(shown, f"is a secret but is stored in plain text in the stack file; "
+                                 f"remove it and run: {command}")
+
+
+def iter_secret_values(values: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """(concrete path, value) for every secret field present in the config."""
+    for pattern in SECRET_PATHS:
+        yield from _match(values, pattern, ())
+
+
+def _match(node: Any, pattern: tuple[str, ...], prefix: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if not pattern:
+        if node is not None:
+            yield prefix, node
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        if isinstance(node, list):
+            for i, child in enumerate(node):
+                yield from _match(child, rest, prefix + (i,))
+        elif isinstance(node, dict):
+            for k, child in node.items():
+                yield from _match(child, rest, prefix + (k,))
+    elif isinstance(node, dict) and head in node:
+        yield from _match(node[head], rest, prefix + (head,))
+
+
+def is_secret_path(path: Sequence[Any]) -> bool:
+    return any(len(p) == len(path) and all(a == "*" or a == b for a, b in zip(p, path))
+               for p in SECRET_PATHS)
+
+
+# --- cross references -----------------------------------------------------------------------
+def cross_reference_problems(values: Mapping[str, Any], server: Optional[ServerFacts] = None) -> list[Problem]:
+    problems: list[Problem] = []
+    blob_stores = values.get("blobStores") or []
+    policies = values.get("cleanupPolicies") or []
+    rules = values.get("routingRules") or []
+    repositories = values.get("repositories") or []
+
+    for key, items in (("blobStores", blob_stores), ("cleanupPolicies", policies),
+                       ("routingRules", rules), ("repositories", repositories)):
+        problems += duplicate_name_problems(key, items)
+
+    known_stores = {b["name"].lower() for b in blob_stores} | {DEFAULT_BLOB_STORE}
+    known_policies = {p["name"].lower() for p in policies}
+    known_rules = {r["name"].lower() for r in rules}
+    declared_repos = {r["name"].lower(): r for r in repositories}
+    if server is not None:
+        known_stores |= server.blob_stores
+        known_policies |= server.cleanup_policies
+        known_rules |= server.routing_rules
+
+    ports: dict[int, str] = {}
+    nexus_port = _url_port(values.get("nexus", {}).get("url", ""))
+    tls = values.get("tls") or {}
+    jetty_https = bool(tls.get("enabled", True) and tls.get("jettyHttps", False)) if tls else False
+    for i, repo in enumerate(repositories):
+        at = f"repositories[{i}]"
+        store = repo.get("blobStore", DEFAULT_BLOB_STORE)
+        if store.lower() not in known_stores:
+            problems.append(Problem(f"{at}.blobStore", f"blob store '{store}' is not declared in "
+                                    f"blobStores (known: {_names(known_stores)}); add it there or fix the name"))
+        for j, policy in enumerate(repo.get("cleanupPolicies", []) or []):
+            if policy.lower() not in known_policies:
+                problems.append(Problem(f"{at}.cleanupPolicies[{j}]", f"cleanup policy '{policy}' is not "
+                                        f"declared in cleanupPolicies (known: {_names(known_policies)})"))
+        rule = repo.get("routingRule")
+        if rule and rule.lower() not in known_rules:
+            problems.append(Problem(f"{at}.routingRule", f"routing rule '{rule}' is not declared in "
+                                    f"routingRules (known: {_names(known_rules)})"))
+        for port_key in ("httpPort", "httpsPort"):
+            port = repo.get(port_key)
+            if port is None:
+                continue
+            if port in ports:
+                problems.append(Problem(f"{at}.{port_key}", f"port {port} is already used by "
+                                        f"{ports[port]}; every docker connector needs its own port"))
+            elif port == nexus_port:
+                problems.append(Problem(f"{at}.{port_key}", f"port {port} is the Nexus web/REST port "
+                                        f"(nexus.url); pick another connector port"))
+            else:
+                ports[port] = f"{at}.{port_key} ({repo['name']})"
+        if repo.get("httpsPort") is not None and not jetty_https:
+            problems.append(Problem(f"{at}.httpsPort", "an HTTPS docker connector needs Jetty HTTPS "
+                                    "(tls.enabled and tls.jettyHttps); without it Nexus saves the "
+                                    "repository and silently never opens the port ('Unsupported HTTP "
+                                    "Scheme: https'). Enable tls.jettyHttps or use httpPort behind "
+                                    "a TLS reverse proxy"))
+        if repo["type"] == "proxy":
+            problems += _proxy_problems(at, repo)
+        if repo["type"] == "group":
+            problems += _group_problems(at, repo, declared_repos, server)
+        problems += _server_capability_problems(at, repo, server)
+    problems += _group_cycle_problems(repositories)
+    return problems
+
+
+def duplicate_name_problems(key: str, items: Sequence[Mapping[str, Any]], field_name: str = "name") -> list[Problem]:
+    """Nexus names are unique case-insensitively: 'Docker-Hub' and 'docker-hub' collide."""
+    seen: dict[str, int] = {}
+    problems = []
+    for i, item in enumerate(items):
+        name = str(item.get(field_name, ""))
+        if name.lower() in seen:
+            first = seen[name.lower()]
+            problems.append(Problem(f"{key}[{i}].{field_name}", f"'{name}' duplicates {key}[{first}] "
+                                    f"('{items[first][field_name]}'); names are unique regardless of case"))
+        else:
+            seen[name.lower()] = i
+    return problems
+
+
+def _proxy_problems(at: str, repo: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    if repo.get("indexType") == "CUSTOM" and not repo.get("indexUrl"):
+        problems.append(Problem(f"{at}.indexUrl", "indexType CUSTOM needs indexUrl"))
+    if repo.get("indexUrl") and repo.get("indexType", "REGISTRY") != "CUSTOM":
+        problems.append(Problem(f"{at}.indexUrl", "indexUrl is only used with indexType CUSTOM"))
+    auth = repo.get("authentication")
+    if auth:
+        needed = {"username": ("username", "password"), "ntlm": ("username", "password", "ntlmHost", "ntlmDomain"),
+                  "bearerToken": ("password",)}[auth["type"]]
+        for name in needed:
+            if not auth.get(name):
+                problems.append(Problem(f"{at}.authentication.{name}",
+                                        f"authentication type {auth['type']} needs {name}"))
+    return problems
+
+
+def _group_problems(at: str, repo: Mapping[str, Any], declared: Mapping[str, Mapping[str, Any]],
+                    server: Optional[ServerFacts]) -> list[Problem]:
+    problems = []
+    for j, member in enumerate(repo["members"]):
+        path = f"{at}.members[{j}]"
+        if member.lower() == repo["name"].lower():
+            problems.append(Problem(path, "a group cannot contain itself"))
+        elif member.lower() in declared:
+            continue
+        elif server is not None and member.lower() in server.repositories:
+            fmt, _ = server.repositories[member.lower()]
+            if fmt != "docker":
+                problems.append(Problem(path, f"'{member}' exists on the server but is a {fmt} "
+                                        "repository; docker groups take docker members only"))
+        else:
+            problems.append(Problem(path, f"member '{member}' is not declared in repositories"
+                                    + ("" if server is None else " and does not exist on the server")
+                                    + f" (declared: {_names(declared)})"))
+    writable = repo.get("writableMember")
+    if writable:
+        if writable.lower() not in {m.lower() for m in repo["members"]}:
+            problems.append(Problem(f"{at}.writableMember", f"'{writable}' must also be one of members"))
+        elif declared.get(writable.lower(), {}).get("type", "hosted") != "hosted":
+            problems.append(Problem(f"{at}.writableMember", f"'{writable}' must be a hosted repository"))
+    return problems
+
+
+def _group_cycle_problems(repositories: Sequence[Mapping[str, Any]]) -> list[Problem]:
+    groups = {r["name"].lower(): [m.lower() for m in r.get("members", [])]
+              for r in repositories if r["type"] == "group"}
+    index = {r["name"].lower(): i for i, r in enumerate(repositories)}
+    problems = []
+    for name in groups:
+        stack, seen = list(groups[name]), set()
+        while stack:
+            member = stack.pop()
+            if member == name:
+                problems.append(Problem(f"repositories[{index[name]}].members",
+                                        f"group '{repositories[index[name]]['name']}' contains itself "
+                                        "through nested groups"))
+                break
+            if member not in seen:
+                seen.add(member)
+                stack.extend(groups.get(member, []))
+    return problems
+
+
+def _server_capability_problems(at: str, repo: Mapping[str, Any], server: Optional[ServerFacts]) -> list[Problem]:
+    if server is None:
+        return []
+    problems = []
+    if not server.pro:
+        for name in ("writableMember", "subdomain"):
+            if repo.get(name):
+                problems.append(Problem(f"{at}.{name}", f"{name} is a Nexus Pro feature; this server "
+                                        "is Community Edition (remove it; route pushes to the hosted "
+                                        "repository through the reverse proxy instead)"))
+    if repo.get("pathEnabled") is not None and not server.at_least((3, 83, 0)):
+        problems.append(Problem(f"{at}.pathEnabled", "pathEnabled needs Nexus 3.83 or later; this "
+                                f"server is {'.'.join(map(str, server.version))} (remove it or upgrade)"))
+    return problems
+
+
+def _url_port(url: str) -> Optional[int]:
+    found = re.match(r"^(https?)://[^/:]+(?::(\d+))?", url or "")
+    if not found:
+        return None
+    return int(found.group(2)) if found.group(2) else (443 if found.group(1) == "https" else 80)
+
+
+def _names(names: Iterable[str]) -> str:
+    listed = sorted(names)
+    return ", ".join(listed) if listed else "none"

@@ -1,0 +1,106 @@
+"""What hosted, proxy and group docker repositories share: storage, connector settings, the
+REST paths, and reading every repository of the run through one `/repositorySettings` call."""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping, Optional
+from urllib.parse import quote
+
+from .client import NexusClient
+from .provider import NexusProvider, Spec, compact, find_by_name
+
+DOCKER_FIELDS = ("v1Enabled", "forceBasicAuth", "httpPort", "httpsPort", "subdomain", "pathEnabled")
+
+
+def repository_settings(client: NexusClient) -> list[dict[str, Any]]:
+    """Every repository's full settings, read once per run."""
+    return client.cached_list("repositories", "/v1/repositorySettings")
+
+
+class DockerRepositoryProvider(NexusProvider):
+    repo_type: ClassVar[str] = ""  # hosted | proxy | group
+    # A repository cannot move to another blob store: Nexus refuses, so it is re-created.
+    replace_on = ("name", "blobStore")
+
+    # --- spec ------------------------------------------------------------------------------
+    def normalize(self, spec: Spec) -> Spec:
+        common = {
+            "name": spec["name"],
+            "online": spec.get("online", True),
+            "blobStore": spec.get("blobStore", "default"),
+            "strictContentTypeValidation": spec.get("strictContentTypeValidation", True),
+            "v1Enabled": spec.get("v1Enabled", False),
+            "forceBasicAuth": spec.get("forceBasicAuth", True),
+            "httpPort": spec.get("httpPort"),
+            "httpsPort": spec.get("httpsPort"),
+            "subdomain": spec.get("subdomain"),
+            "pathEnabled": spec.get("pathEnabled"),
+            "adopt": bool(spec.get("adopt", False)),
+        }
+        return compact({**common, **self.normalize_specific(spec)})
+
+    def normalize_specific(self, spec: Spec) -> Spec:
+        raise NotImplementedError
+
+    def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
+        storage = doc.get("storage") or {}
+        docker = doc.get("docker") or {}
+        common = {
+            "name": previous["name"],
+            "online": doc.get("online"),
+            "blobStore": storage.get("blobStoreName"),
+            "strictContentTypeValidation": storage.get("strictContentTypeValidation"),
+            "v1Enabled": docker.get("v1Enabled"),
+            "forceBasicAuth": docker.get("forceBasicAuth"),
+            "httpPort": docker.get("httpPort"),
+            "httpsPort": docker.get("httpsPort"),
+            # Managed only when the config sets them: older servers do not know them at all.
+            "subdomain": docker.get("subdomain") if "subdomain" in previous else None,
+            "pathEnabled": docker.get("pathEnabled") if "pathEnabled" in previous else None,
+        }
+        return compact({**common, **self.specific_from(doc, previous)})
+
+    def specific_from(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
+        raise NotImplementedError
+
+    # --- REST body --------------------------------------------------------------------------
+    def body(self, spec: Spec) -> dict[str, Any]:
+        docker = {"v1Enabled": spec["v1Enabled"], "forceBasicAuth": spec["forceBasicAuth"],
+                  "httpPort": spec.get("httpPort"), "httpsPort": spec.get("httpsPort")}
+        for optional in ("subdomain", "pathEnabled"):
+            if optional in spec:
+                docker[optional] = spec[optional]
+        body = {"name": spec["name"], "online": spec["online"],
+                "storage": {"blobStoreName": spec["blobStore"],
+                            "strictContentTypeValidation": spec["strictContentTypeValidation"]},
+                "docker": docker}
+        return self.add_specific(body, spec)
+
+    def add_specific(self, body: dict[str, Any], spec: Spec) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @staticmethod
+    def cleanup_body(spec: Spec) -> dict[str, Any]:
+        return {"policyNames": list(spec.get("cleanupPolicies", []))}
+
+    @staticmethod
+    def cleanup_from(doc: Mapping[str, Any]) -> list[str]:
+        return list((doc.get("cleanup") or {}).get("policyNames") or [])
+
+    # --- REST calls -------------------------------------------------------------------------
+    def fetch(self, client: NexusClient, object_id: str) -> Optional[dict[str, Any]]:
+        doc = find_by_name(repository_settings(client), object_id)
+        if doc is None or doc.get("format") != "docker" or doc.get("type") != self.repo_type:
+            return None
+        return doc
+
+    def create_remote(self, client: NexusClient, spec: Spec) -> None:
+        client.send("POST", f"/v1/repositories/docker/{self.repo_type}", self.body(spec),
+                    invalidates=("repositories",))
+
+    def update_remote(self, client: NexusClient, spec: Spec, previous: Spec) -> None:
+        client.send("PUT", f"/v1/repositories/docker/{self.repo_type}/{quote(spec['name'], safe='')}",
+                    self.body(spec), invalidates=("repositories",))
+
+    def delete_remote(self, client: NexusClient, spec: Spec) -> None:
+        client.send("DELETE", f"/v1/repositories/{quote(spec['name'], safe='')}",
+                    invalidates=("repositories",))

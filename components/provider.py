@@ -1,0 +1,197 @@
+"""What every Nexus dynamic provider shares: check, diff, adopt-on-create, drift-aware read.
+
+A resource's inputs are the normalized config of one Nexus object ("spec"); its outputs are
+the same spec, so `read` can answer the server's state in the very same shape, as outputs and
+as inputs. That is what makes `pulumi preview --refresh` show field-level drift and a no-op
+refresh report nothing. Subclasses supply the object-specific parts (the hooks below).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar, Mapping, Optional, Sequence
+
+import pulumi
+from pulumi.dynamic import (CheckFailure, CheckResult, ConfigureRequest, CreateResult,
+                            DiffResult, ReadResult, ResourceProvider, UpdateResult)
+
+from . import client as nexus
+from .client import NexusClient, NexusError
+
+PROVIDER_KEY = "__provider"
+Spec = dict[str, Any]
+Path = tuple[str, ...]
+
+
+class AlreadyExists(Exception):
+    """Create found the object on the server and was not told to adopt it."""
+
+
+def strip_provider(props: Mapping[str, Any]) -> Spec:
+    return {k: v for k, v in props.items() if k != PROVIDER_KEY}
+
+
+def compact(spec: Mapping[str, Any]) -> Spec:
+    """Drop None-valued keys: Pulumi does not keep them, so specs never carry them."""
+    return {k: v for k, v in spec.items() if v is not None}
+
+
+def find_by_name(items: Sequence[Mapping[str, Any]], name: str,
+                 key: str = "name") -> Optional[dict[str, Any]]:
+    """Nexus names are unique case-insensitively, so lookups are too."""
+    wanted = name.lower()
+    return next((dict(item) for item in items if str(item.get(key, "")).lower() == wanted), None)
+
+
+def get_path(spec: Mapping[str, Any], path: Path) -> Any:
+    node: Any = spec
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def set_path(spec: Spec, path: Path, value: Any) -> None:
+    node = spec
+    for part in path[:-1]:
+        if not isinstance(node.get(part), dict):
+            return  # the server dropped the parent: nothing to carry the secret in
+        node = node[part]
+    node[path[-1]] = value
+
+
+class NexusProvider(ResourceProvider):
+    """Base for providers of named Nexus objects. Instances hold no state: dill pickles them
+    into the Pulumi state, so everything per-run lives in `components.client`."""
+
+    kind: ClassVar[str] = "object"
+    # Input fields whose change re-creates the object (Nexus cannot change them in place).
+    replace_on: ClassVar[tuple[str, ...]] = ("name",)
+    # Paths of write-only secrets: never answered by Nexus, so diffed against the last applied
+    # value and carried over by read.
+    write_only: ClassVar[tuple[Path, ...]] = ()
+    # Inputs that steer the provider but are not Nexus fields.
+    control: ClassVar[tuple[str, ...]] = ("adopt",)
+
+    # --- hooks ------------------------------------------------------------------------------
+    def normalize(self, spec: Spec) -> Spec:
+        """The spec with server defaults filled in, so diffs compare like with like."""
+        return compact(spec)
+
+    def problems(self, spec: Spec) -> list[tuple[str, str]]:
+        """(input path, reason) for anything Nexus would refuse; checked before any write."""
+        return []
+
+    def fetch(self, client: NexusClient, object_id: str) -> Optional[dict[str, Any]]:
+        """The server's document for this object, or None when it does not exist."""
+        raise NotImplementedError
+
+    def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
+        """The server document in spec shape (control fields and write-only secrets are added
+        by the base class)."""
+        raise NotImplementedError
+
+    def create_remote(self, client: NexusClient, spec: Spec) -> None:
+        raise NotImplementedError
+
+    def update_remote(self, client: NexusClient, spec: Spec, previous: Spec) -> None:
+        raise NotImplementedError
+
+    def delete_remote(self, client: NexusClient, spec: Spec) -> None:
+        raise NotImplementedError
+
+    def object_id(self, spec: Mapping[str, Any]) -> str:
+        return str(spec["name"])
+
+    # --- Pulumi plumbing --------------------------------------------------------------------
+    def configure(self, req: ConfigureRequest) -> None:
+        nexus.use_stack_config(getattr(req.config, "_props", {}))
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        spec = self.normalize(strip_provider(news))
+        failures = [CheckFailure(path, reason) for path, reason in self.problems(spec)]
+        return CheckResult(spec, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        old, new = strip_provider(olds), strip_provider(news)
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        replaces = [k for k in changed if k in self.replace_on]
+        # Names and ports are unique on the server: the old object must go first.
+        return DiffResult(changes=bool(changed), replaces=replaces,
+                          stables=[k for k in self.replace_on if k not in replaces],
+                          delete_before_replace=True)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        spec = strip_provider(props)
+        client = nexus.for_run()
+        try:
+            self.create_remote(client, spec)
+        except NexusError as err:
+            existing = self.fetch(client, self.object_id(spec)) if err.status in (400, 409) else None
+            if existing is None:
+                raise self._explain(err, spec, "create") from None
+            if not spec.get("adopt"):
+                raise AlreadyExists(
+                    f"{self.kind} '{self.object_id(spec)}' already exists on the server and this "
+                    f"stack does not manage it. To take it over (its settings will be updated to "
+                    f"the config), set `adopt: true` on it or `nexus.adopt: true` for the stack; "
+                    f"or choose another name.") from None
+            pulumi.log.info(f"adopting existing {self.kind} '{self.object_id(spec)}'")
+            self._update(client, spec, self._with_carried(self.to_spec(existing, spec), spec))
+        return CreateResult(self.object_id(spec), spec)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        previous = strip_provider(props)
+        doc = self.fetch(nexus.for_run(), id_)
+        if doc is None:
+            # Deleted behind our back: an empty id drops it from state, the next up re-creates it.
+            return ReadResult("", {})
+        current = self._with_carried(self.to_spec(doc, previous), previous)
+        return ReadResult(id_, current, copy.deepcopy(current))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        spec, previous = strip_provider(news), strip_provider(olds)
+        self._update(nexus.for_run(), spec, previous)
+        return UpdateResult(spec)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        spec = strip_provider(props)
+        try:
+            self.delete_remote(nexus.for_run(), spec)
+        except NexusError as err:
+            if err.status != 404:  # already gone is what we wanted
+                raise self._explain(err, spec, "delete") from None
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _update(self, client: NexusClient, spec: Spec, previous: Spec) -> None:
+        server_fields = [k for k in set(spec) | set(previous)
+                         if k not in self.control and spec.get(k) != previous.get(k)]
+        if not server_fields:
+            return  # only control fields changed (e.g. adopt): nothing to send
+        try:
+            self.update_remote(client, spec, previous)
+        except NexusError as err:
+            raise self._explain(err, spec, "update") from None
+
+    def _with_carried(self, current: Spec, previous: Mapping[str, Any]) -> Spec:
+        """Adds what the server cannot tell: control fields and write-only secrets."""
+        for key in self.control:
+            if key in previous:
+                current[key] = previous[key]
+        for path in self.write_only:
+            value = get_path(previous, path)
+            if value is not None and get_path(current, path[:-1]) is not None:
+                set_path(current, path, value)
+        return compact(current)
+
+    def _explain(self, err: NexusError, spec: Mapping[str, Any], action: str) -> NexusError:
+        err.args = (f"could not {action} {self.kind} '{self.object_id(spec)}': {err}",)
+        return err
+
+
+def resource_options(opts: Optional[pulumi.ResourceOptions], protect: bool = False,
+                     secret_outputs: Sequence[str] = ()) -> pulumi.ResourceOptions:
+    """Merges the caller's options with protection and extra secret outputs."""
+    base = pulumi.ResourceOptions(protect=protect or None,
+                                  additional_secret_outputs=list(secret_outputs) or None)
+    return pulumi.ResourceOptions.merge(base, opts)

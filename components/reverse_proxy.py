@@ -1,0 +1,205 @@
+"""nginx in front of Nexus: one TLS host name for docker pull *and* push, plus the web UI.
+
+Nexus Community Edition cannot write through a group repository, so a single registry name
+needs a router: reads (GET/HEAD) go to the group connector, which sees hosted + proxied images,
+and every write goes to the hosted connector. Blob upload sessions (`/v2/<name>/blobs/uploads/`)
+live on the hosted repository, so that path goes there for every method, including the GET a
+client uses to poll an upload's status.
+
+The rendered file is an `http {}`-level include (e.g. /etc/nginx/conf.d/nexus-registry.conf).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+DEFAULT_TIMEOUT_SECONDS = 900  # a multi-GB layer over a slow link must not be cut off
+CONF_NAME = "nexus-registry.conf"
+_NAME = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class ReverseProxySettings:
+    """The `nexus-registry:reverseProxy` config section with defaults filled (schemas/reverseProxy.schema.json)."""
+
+    registry_host: str
+    pull_repository: str
+    push_repository: str
+    ui_host: str | None = None
+    listen_port: int = 443
+    listen_address: str | None = None
+    tls_cert_path: str = "/etc/nginx/ssl/nexus-registry.crt"
+    tls_key_path: str = "/etc/nginx/ssl/nexus-registry.key"
+    upstream_host: str = "127.0.0.1"
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    output_dir: str = "reverse-proxy"
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> "ReverseProxySettings":
+        """Build from the camelCase config dict; absent optional keys take the schema defaults."""
+        optional = {
+            attr: cfg[key]
+            for key, attr in (
+                ("uiHost", "ui_host"),
+                ("listenPort", "listen_port"),
+                ("listenAddress", "listen_address"),
+                ("tlsCertPath", "tls_cert_path"),
+                ("tlsKeyPath", "tls_key_path"),
+                ("upstreamHost", "upstream_host"),
+                ("timeoutSeconds", "timeout_seconds"),
+                ("outputDir", "output_dir"),
+            )
+            if key in cfg
+        }
+        return cls(
+            registry_host=cfg["registryHost"],
+            pull_repository=cfg["pullRepository"],
+            push_repository=cfg["pushRepository"],
+            **optional,
+        )
+
+
+def repository_port(repositories: Sequence[Mapping[str, Any]], name: str, path: str) -> int:
+    """The plain-HTTP docker connector port of repository `name`, which nginx proxies to.
+
+    `path` (e.g. "reverseProxy.pullRepository") names the config key in the error.
+    """
+    for repo in repositories:
+        if str(repo.get("name", "")).lower() == name.lower():
+            if repo.get("httpPort") is None:
+                raise ValueError(
+                    f"nexus-registry:{path}: repository {name!r} has no httpPort; give it one "
+                    "(TLS ends at nginx, so the connector behind it is plain HTTP)"
+                )
+            return int(repo["httpPort"])
+    raise ValueError(f"nexus-registry:{path}: no repository named {name!r} in nexus-registry:repositories")
+
+
+def render_nginx_conf(
+    *,
+    registry_host: str,
+    pull_port: int,
+    push_port: int,
+    cert_path: str,
+    key_path: str,
+    ui_host: str | None = None,
+    ui_port: int = 8081,
+    upstream_host: str = "127.0.0.1",
+    listen_port: int = 443,
+    listen_address: str | None = None,
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
+) -> str:
+    """nginx `http {}` include: registry server (pull → group, push → hosted) and optional UI server."""
+    for host in filter(None, (registry_host, ui_host)):
+        if not re.fullmatch(r"[A-Za-z0-9.-]+", host):
+            raise ValueError(f"{host!r} is not a plain host name usable as nginx server_name")
+    slug = _NAME.sub("_", registry_host.lower()).strip("_")
+    pull, push, ui, route = f"nexus_{slug}_pull", f"nexus_{slug}_push", f"nexus_{slug}_ui", f"$nexus_{slug}_upstream"
+    listen = f"{listen_address}:{listen_port}" if listen_address else str(listen_port)
+    t = int(timeout_seconds)
+
+    proxy_common = f"""\
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto https;
+        proxy_set_header X-Forwarded-Port $server_port;
+        proxy_connect_timeout 60s;
+        proxy_send_timeout {t}s;
+        proxy_read_timeout {t}s;
+        proxy_request_buffering off;
+        proxy_buffering off;"""
+    tls = f"""\
+    ssl_certificate {cert_path};
+    ssl_certificate_key {key_path};
+    ssl_protocols TLSv1.2 TLSv1.3;"""
+
+    conf = f"""\
+# Managed by nexus-registry (Pulumi): docker registry {registry_host} in front of Nexus.
+upstream {pull} {{ server {upstream_host}:{pull_port}; keepalive 16; }}
+upstream {push} {{ server {upstream_host}:{push_port}; keepalive 16; }}
+
+# Reads see the group (hosted + proxies); everything else must hit the hosted repository.
+map $request_method {route} {{
+    GET     {pull};
+    HEAD    {pull};
+    default {push};
+}}
+
+server {{
+    listen {listen} ssl;
+    server_name {registry_host};
+{tls}
+
+    client_max_body_size 0;   # image layers have no size limit
+    chunked_transfer_encoding on;
+    send_timeout {t}s;
+
+    # Upload sessions exist only on the hosted repository, whatever the method.
+    location ~ ^/v2/.+/blobs/uploads/ {{
+        proxy_pass http://{push};
+{proxy_common}
+    }}
+
+    location / {{
+        proxy_pass http://{route};
+{proxy_common}
+    }}
+}}
+"""
+    if ui_host:
+        conf += f"""
+upstream {ui} {{ server {upstream_host}:{ui_port}; keepalive 16; }}
+
+server {{
+    listen {listen} ssl;
+    server_name {ui_host};
+{tls}
+
+    client_max_body_size 0;   # component uploads through the UI/REST
+    send_timeout {t}s;
+
+    location / {{
+        proxy_pass http://{ui};
+{proxy_common}
+    }}
+}}
+"""
+    return conf
+
+
+def write_bundle(
+    directory: str | os.PathLike[str],
+    *,
+    conf: str,
+    cert_pem: str,
+    key_pem: str,
+    ca_cert_pem: str,
+    registry_host: str,
+) -> dict[str, Path]:
+    """Write what an nginx host needs into `directory`: conf, cert, key (0600), and the CA.
+
+    The CA goes to docker clients as /etc/docker/certs.d/<registry_host>/ca.crt. Only call this
+    outside previews (`pulumi.runtime.is_dry_run()`): it writes files.
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "conf": (out / CONF_NAME, conf, 0o644),
+        "cert": (out / f"{registry_host}.crt", cert_pem, 0o644),
+        "key": (out / f"{registry_host}.key", key_pem, 0o600),
+        "ca": (out / "ca.crt", ca_cert_pem, 0o644),
+    }
+    for path, text, mode in files.values():
+        # Create with the final mode, so the key is never readable by others, even briefly.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+    return {name: path for name, (path, _, _) in files.items()}

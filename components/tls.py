@@ -1,0 +1,588 @@
+"""TLS material for Nexus (Jetty keystore) and its reverse proxy, as a Pulumi dynamic resource.
+
+Everything is generated locally with `cryptography`: a private CA (or a user-supplied one), a
+server certificate whose SANs cover every host name and IP clients use (Docker rejects CN-only
+certificates), and a PKCS12 keystore with alias ``jetty`` for Nexus's Jetty. Nothing exists
+remotely, so ``read`` answers the stored state and ``delete`` has nothing to do.
+
+A generated CA is kept across renewals: docker clients trust it through
+``/etc/docker/certs.d/<host>/ca.crt`` and must not have to be touched when the server
+certificate is reissued. The provider object holds no state or secrets because dill pickles it
+into every resource's state.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping, Sequence
+
+import pulumi
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.runtime.rpc import UNKNOWN
+
+KEYSTORE_ALIAS = "jetty"
+DEFAULT_VALIDITY_DAYS = 365
+DEFAULT_CA_VALIDITY_DAYS = 3650
+DEFAULT_RENEW_BEFORE_DAYS = 30
+DEFAULT_HTTPS_PORT = 8443
+MAX_VALIDITY_DAYS = 36500
+MIN_KEYSTORE_PASSWORD_LENGTH = 6  # keytool and the JDK refuse shorter PKCS12 passwords
+
+# Outputs the engine must store encrypted. Generated values have no same-named secret input to
+# inherit secretness from, so they are listed in `additional_secret_outputs`.
+SECRET_OUTPUTS = ("keyPem", "caKeyPem", "keystoreBase64", "keystorePassword")
+
+# Python attribute name <-> engine property name, for inputs and outputs alike.
+_PY_TO_ENGINE = {
+    "hostnames": "hostnames",
+    "ip_addresses": "ipAddresses",
+    "validity_days": "validityDays",
+    "ca_validity_days": "caValidityDays",
+    "renew_before_days": "renewBeforeDays",
+    "ca_cert_pem": "caCertPem",
+    "ca_key_pem": "caKeyPem",
+    "keystore_password": "keystorePassword",
+    "ca_generated": "caGenerated",
+    "cert_pem": "certPem",
+    "key_pem": "keyPem",
+    "not_after": "notAfter",
+    "keystore_base64": "keystoreBase64",
+}
+_ENGINE_TO_PY = {v: k for k, v in _PY_TO_ENGINE.items()}
+_INPUT_KEYS = (
+    "hostnames",
+    "ipAddresses",
+    "validityDays",
+    "caValidityDays",
+    "renewBeforeDays",
+    "caCertPem",
+    "caKeyPem",
+    "keystorePassword",
+)
+# Where each input lives in the stack config, so failures can name the line to fix.
+_CONFIG_PATH = {
+    "hostnames": "tls.hostnames",
+    "ipAddresses": "tls.ipAddresses",
+    "validityDays": "tls.validityDays",
+    "caValidityDays": "tls.ca.validityDays",
+    "renewBeforeDays": "tls.renewBeforeDays",
+    "caCertPem": "tls.ca.certPem",
+    "caKeyPem": "tls.ca.keyPem",
+    "keystorePassword": "tls.keystorePassword",
+}
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Jetty's Password class decodes values with these prefixes, so such a password would not open
+# the keystore.
+_JETTY_PASSWORD_PREFIXES = ("OBF:", "MD5:", "CRYPT:")
+_BACKDATE = timedelta(hours=1)  # tolerate clock skew between this machine and clients
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """The `nexus-registry:tls` config section with defaults filled (see schemas/tls.schema.json)."""
+
+    enabled: bool = False
+    hostnames: tuple[str, ...] = ()
+    ip_addresses: tuple[str, ...] = ()
+    ca_cert_pem: pulumi.Input[str] | None = None
+    ca_key_pem: pulumi.Input[str] | None = None
+    ca_validity_days: int = DEFAULT_CA_VALIDITY_DAYS
+    validity_days: int = DEFAULT_VALIDITY_DAYS
+    renew_before_days: int = DEFAULT_RENEW_BEFORE_DAYS
+    keystore_password: pulumi.Input[str] | None = None
+    jetty_https: bool = False
+    https_port: int = DEFAULT_HTTPS_PORT
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any] | None) -> "TlsSettings":
+        """Build from the camelCase config dict (secrets may be plain strings or Outputs)."""
+        cfg = cfg or {}
+        ca = cfg.get("ca") or {}
+        return cls(
+            enabled=bool(cfg.get("enabled", False)),
+            hostnames=tuple(cfg.get("hostnames") or ()),
+            ip_addresses=tuple(cfg.get("ipAddresses") or ()),
+            ca_cert_pem=ca.get("certPem"),
+            ca_key_pem=ca.get("keyPem"),
+            ca_validity_days=int(ca.get("validityDays", DEFAULT_CA_VALIDITY_DAYS)),
+            validity_days=int(cfg.get("validityDays", DEFAULT_VALIDITY_DAYS)),
+            renew_before_days=int(cfg.get("renewBeforeDays", DEFAULT_RENEW_BEFORE_DAYS)),
+            keystore_password=cfg.get("keystorePassword"),
+            jetty_https=bool(cfg.get("jettyHttps", False)),
+            https_port=int(cfg.get("httpsPort", DEFAULT_HTTPS_PORT)),
+        )
+
+    def resource_inputs(self) -> dict[str, Any]:
+        """Engine inputs of TlsMaterial; secrets are wrapped so the state stores them encrypted."""
+        inputs: dict[str, Any] = {
+            "hostnames": list(self.hostnames),
+            "ipAddresses": list(self.ip_addresses),
+            "validityDays": self.validity_days,
+            "caValidityDays": self.ca_validity_days,
+            "renewBeforeDays": self.renew_before_days,
+        }
+        if self.ca_cert_pem is not None:
+            inputs["caCertPem"] = self.ca_cert_pem
+        if self.ca_key_pem is not None:
+            inputs["caKeyPem"] = pulumi.Output.secret(self.ca_key_pem)
+        if self.keystore_password is not None:
+            inputs["keystorePassword"] = pulumi.Output.secret(self.keystore_password)
+        return inputs
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def hostname_error(name: str) -> str | None:
+    """Why `name` cannot be a DNS SAN, or None. A leading `*.` wildcard label is allowed."""
+    if _parse_ip(name) is not None:
+        return f"{name!r} is an IP address: list it under ipAddresses"
+    host = name.rstrip(".").lower()
+    if not host or len(host) > 253:
+        return f"{name!r} must be 1 to 253 characters long"
+    labels = host.split(".")
+    if labels[0] == "*":
+        if len(labels) < 3:
+            return f"wildcard {name!r} must have at least two labels after '*.'"
+        labels = labels[1:]
+    for label in labels:
+        if not _LABEL.match(label):
+            return (
+                f"{name!r} is not a valid DNS host name: each dot-separated label needs 1-63 "
+                "letters, digits or '-', not starting or ending with '-'"
+            )
+    return None
+
+
+def keystore_password_error(password: str) -> str | None:
+    """Why `password` cannot protect the Jetty keystore, or None (never echoes the value)."""
+    if len(password) < MIN_KEYSTORE_PASSWORD_LENGTH:
+        return f"must be at least {MIN_KEYSTORE_PASSWORD_LENGTH} characters (the JDK refuses shorter ones)"
+    if password.startswith(_JETTY_PASSWORD_PREFIXES):
+        return "must not start with OBF:, MD5: or CRYPT: (Jetty would decode it and fail to open the keystore)"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in password):
+        return "must not contain control characters (it is written into a Jetty XML file)"
+    return None
+
+
+def validate_inputs(inputs: Mapping[str, Any], now: datetime | None = None) -> list[CheckFailure]:
+    """All problems with TlsMaterial inputs; unknown (preview-time) values are skipped."""
+    now = now or _now()
+    failures: list[CheckFailure] = []
+
+    def fail(prop: str, reason: str) -> None:
+        config_path = _CONFIG_PATH.get(prop.split("[")[0], "tls")
+        index = prop[len(prop.split("[")[0]):]
+        failures.append(CheckFailure(prop, f"{reason}; fix nexus-registry:{config_path}{index} in the stack config"))
+
+    hostnames = inputs.get("hostnames") or []
+    ips = inputs.get("ipAddresses") or []
+    if _known(hostnames):
+        for i, name in enumerate(hostnames):
+            if _known(name):
+                error = hostname_error(str(name))
+                if error:
+                    fail(f"hostnames[{i}]", error)
+    if _known(ips):
+        for i, ip in enumerate(ips):
+            if _known(ip) and _parse_ip(str(ip)) is None:
+                fail(f"ipAddresses[{i}]", f"{ip!r} is not an IPv4 or IPv6 address")
+    if _known(hostnames) and _known(ips) and not hostnames and not ips:
+        fail("hostnames", "at least one host name or IP address is needed for the certificate's SANs")
+
+    days = {}
+    for key, low in (("validityDays", 1), ("caValidityDays", 1), ("renewBeforeDays", 0)):
+        value = inputs.get(key)
+        if not _known(value):
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+            fail(key, f"must be a whole number of days, got {value!r}")
+        elif not low <= value <= MAX_VALIDITY_DAYS:
+            fail(key, f"must be between {low} and {MAX_VALIDITY_DAYS}, got {int(value)}")
+        else:
+            days[key] = int(value)
+    renew = days.get("renewBeforeDays")
+    if renew is not None and days.get("validityDays") is not None and renew >= days["validityDays"]:
+        fail("renewBeforeDays", f"must be smaller than validityDays ({days['validityDays']}), "
+             "otherwise every deployment would reissue the certificate")
+    if renew is not None and days.get("caValidityDays") is not None and renew >= days["caValidityDays"]:
+        fail("caValidityDays", f"must be larger than renewBeforeDays ({renew})")
+
+    cert_pem, key_pem = inputs.get("caCertPem"), inputs.get("caKeyPem")
+    if _known(cert_pem) and _known(key_pem):
+        if bool(cert_pem) != bool(key_pem):
+            missing = "caKeyPem" if cert_pem else "caCertPem"
+            fail(missing, "a supplied CA needs both the certificate PEM and its private key PEM")
+        elif cert_pem:
+            try:
+                ca_cert, _ = load_ca(str(cert_pem), str(key_pem))
+            except ValueError as e:
+                fail("caCertPem", str(e))
+            else:
+                if renew is not None and ca_cert.not_valid_after_utc - now <= timedelta(days=renew):
+                    fail("caCertPem", f"the CA expires on {ca_cert.not_valid_after_utc.date()}, within "
+                         f"renewBeforeDays ({renew}): supply a renewed CA")
+
+    password = inputs.get("keystorePassword")
+    if _known(password) and password is not None:
+        error = keystore_password_error(str(password))
+        if error:
+            fail("keystorePassword", error)
+    return failures
+
+
+# --------------------------------------------------------------------------- crypto
+
+
+def generate_ca(validity_days: int, now: datetime | None = None) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """A new self-signed CA allowed to sign only end-entity certificates (pathLen 0)."""
+    now = now or _now()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    name = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "nexus-registry"),
+        x509.NameAttribute(NameOID.COMMON_NAME, f"Nexus Registry CA {secrets.token_hex(4)}"),
+    ])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _BACKDATE)
+        .not_valid_after(now + timedelta(days=validity_days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+def load_ca(cert_pem: str, key_pem: str) -> tuple[x509.Certificate, Any]:
+    """Parse a supplied CA and check it can sign server certificates; errors never echo the key."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    except ValueError:
+        raise ValueError("the CA certificate is not a PEM X.509 certificate") from None
+    try:
+        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ValueError("the CA key is not an unencrypted PEM private key") from None
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        raise ValueError("the CA key must be RSA or EC")
+    if key.public_key().public_numbers() != cert.public_key().public_numbers():
+        raise ValueError("the CA key does not belong to the CA certificate")
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is None or not constraints.ca:
+        raise ValueError("the CA certificate lacks basicConstraints CA:TRUE, so clients would reject what it signs")
+    return cert, key
+
+
+def issue_server_certificate(
+    ca_cert: x509.Certificate,
+    ca_key: Any,
+    hostnames: Sequence[str],
+    ip_addresses: Sequence[str],
+    validity_days: int,
+    now: datetime | None = None,
+) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """A serverAuth certificate for every host name and IP, never outliving its CA."""
+    now = now or _now()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    names = [x509.DNSName(h) for h in hostnames] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ip_addresses]
+    first = (list(hostnames) + list(ip_addresses))[0]
+    common_name = first if len(first) <= 64 else "nexus-registry"
+    not_after = min(now + timedelta(days=validity_days), ca_cert.not_valid_after_utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _BACKDATE)
+        .not_valid_after(not_after)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=True,
+                data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return cert, key
+
+
+def build_keystore(key: Any, cert: x509.Certificate, ca_cert: x509.Certificate, password: str) -> bytes:
+    """PKCS12 with one key entry, alias `jetty`, holding the chain server cert -> CA.
+
+    PBES2/AES-256 with an HMAC-SHA256 MAC: readable by every JDK Nexus 3 ships (8u301+, 11, 17, 21).
+    """
+    encryption = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(10000)
+        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
+        .hmac_hash(hashes.SHA256())
+        .build(password.encode())
+    )
+    return pkcs12.serialize_key_and_certificates(KEYSTORE_ALIAS.encode(), key, cert, [ca_cert], encryption)
+
+
+def renewal_due(cert_pem: str, renew_before_days: int, now: datetime | None = None) -> bool:
+    """True when fewer than `renew_before_days` remain before the certificate's notAfter."""
+    now = now or _now()
+    cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    return cert.not_valid_after_utc - now < timedelta(days=renew_before_days)
+
+
+def generate_password() -> str:
+    """A random keystore password (URL-safe alphabet: nothing XML or Jetty would reinterpret)."""
+    return secrets.token_urlsafe(24)
+
+
+# --------------------------------------------------------------------------- provider
+
+
+class TlsMaterialProvider(ResourceProvider):
+    """Dynamic provider for TlsMaterial. Stateless: everything it needs arrives in the call."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = _normalize(news)
+        return CheckResult(inputs, validate_inputs(inputs))
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(f"tls-{uuid.uuid4().hex}", _materialize(props, None, _now()))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changes = pending_changes(olds, news)
+        return DiffResult(changes=bool(changes), replaces=[], delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(_materialize(news, olds, _now()))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        # Nothing lives outside the state, so the stored state is the truth.
+        return ReadResult(id_, props)
+
+
+def pending_changes(olds: Mapping[str, Any], news: Mapping[str, Any], now: datetime | None = None) -> list[str]:
+    """Why an update is needed (empty: none). `olds` are the stored outputs, `news` checked inputs."""
+    now = now or _now()
+    reasons = [k for k in ("hostnames", "ipAddresses", "validityDays", "renewBeforeDays") if olds.get(k) != news.get(k)]
+    renew = news.get("renewBeforeDays", DEFAULT_RENEW_BEFORE_DAYS)
+    if not _known(renew):
+        return reasons or ["renewBeforeDays"]
+    supplied = news.get("caCertPem")
+    if supplied:
+        if olds.get("caGenerated") or not _known(supplied) or _fingerprint(olds.get("caCertPem")) != _fingerprint(supplied):
+            reasons.append("caCertPem")
+    elif not olds.get("caGenerated"):
+        reasons.append("caCertPem")  # a supplied CA was removed from config: generate one
+    elif renewal_due(olds["caCertPem"], int(renew), now):
+        reasons.append("caRenewal")
+    password = news.get("keystorePassword")
+    if password and password != olds.get("keystorePassword"):
+        reasons.append("keystorePassword")
+    if olds.get("certPem") and renewal_due(olds["certPem"], int(renew), now):
+        reasons.append("certRenewal")
+    return reasons
+
+
+def _materialize(inputs: Mapping[str, Any], olds: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """The outputs for `inputs`, reusing what in `olds` (the previous outputs) is still good."""
+    hostnames = list(inputs.get("hostnames") or [])
+    ips = list(inputs.get("ipAddresses") or [])
+    validity = int(inputs.get("validityDays", DEFAULT_VALIDITY_DAYS))
+    ca_validity = int(inputs.get("caValidityDays", DEFAULT_CA_VALIDITY_DAYS))
+    renew = int(inputs.get("renewBeforeDays", DEFAULT_RENEW_BEFORE_DAYS))
+
+    supplied = inputs.get("caCertPem")
+    if supplied:
+        ca_cert, ca_key = load_ca(supplied, inputs["caKeyPem"])
+        ca_changed = olds is None or bool(olds.get("caGenerated")) or _fingerprint(olds.get("caCertPem")) != _fingerprint(supplied)
+        ca_generated = False
+    elif olds and olds.get("caGenerated") and not renewal_due(olds["caCertPem"], renew, now):
+        ca_cert, ca_key = load_ca(olds["caCertPem"], olds["caKeyPem"])
+        ca_changed, ca_generated = False, True
+    else:
+        ca_cert, ca_key = generate_ca(ca_validity, now)
+        ca_changed, ca_generated = True, True
+
+    reissue = (
+        olds is None
+        or ca_changed
+        or olds.get("hostnames") != hostnames
+        or olds.get("ipAddresses") != ips
+        or olds.get("validityDays") != validity
+        or renewal_due(olds["certPem"], renew, now)
+    )
+    if reissue:
+        cert, key = issue_server_certificate(ca_cert, ca_key, hostnames, ips, validity, now)
+        cert_pem, key_pem = _cert_pem(cert), _key_pem(key)
+    else:
+        cert_pem, key_pem = olds["certPem"], olds["keyPem"]
+        cert = x509.load_pem_x509_certificate(cert_pem.encode())
+        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+
+    password = inputs.get("keystorePassword") or (olds or {}).get("keystorePassword") or generate_password()
+    if reissue or password != olds.get("keystorePassword"):
+        keystore = base64.b64encode(build_keystore(key, cert, ca_cert, password)).decode()
+    else:
+        keystore = olds["keystoreBase64"]  # unchanged bytes: no needless container restart
+
+    return {
+        "hostnames": hostnames,
+        "ipAddresses": ips,
+        "validityDays": validity,
+        "caValidityDays": ca_validity,
+        "renewBeforeDays": renew,
+        "caGenerated": ca_generated,
+        "caCertPem": _cert_pem(ca_cert),
+        "caKeyPem": _key_pem(ca_key) if ca_generated else None,
+        "certPem": cert_pem,
+        "keyPem": key_pem,
+        "notAfter": cert.not_valid_after_utc.isoformat(),
+        "keystoreBase64": keystore,
+        "keystorePassword": password,
+    }
+
+
+# --------------------------------------------------------------------------- resource
+
+
+class TlsMaterial(pulumi.dynamic.Resource, module="nexus", name="TlsMaterial"):
+    """Private CA + server certificate + Jetty PKCS12 keystore; reissued inside the renewal window.
+
+    Outputs (Python names): ca_cert_pem, cert_pem, not_after (ISO 8601), key_pem, ca_key_pem
+    (None for a supplied CA), keystore_base64, keystore_password; the last four are secrets.
+    """
+
+    ca_cert_pem: pulumi.Output[str]
+    ca_key_pem: pulumi.Output[str | None]
+    cert_pem: pulumi.Output[str]
+    key_pem: pulumi.Output[str]
+    not_after: pulumi.Output[str]
+    keystore_base64: pulumi.Output[str]
+    keystore_password: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, settings: TlsSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+        props: dict[str, Any] = {_ENGINE_TO_PY[k]: v for k, v in settings.resource_inputs().items()}
+        for output in ("ca_generated", "ca_cert_pem", "ca_key_pem", "cert_pem", "key_pem", "not_after",
+                       "keystore_base64", "keystore_password"):
+            props.setdefault(output, None)
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
+        )
+        super().__init__(TlsMaterialProvider(), resource_name, props, opts)
+
+    def translate_input_property(self, prop: str) -> str:
+        return _PY_TO_ENGINE.get(prop, prop)
+
+    def translate_output_property(self, prop: str) -> str:
+        return _ENGINE_TO_PY.get(prop, prop)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _known(value: Any) -> bool:
+    if isinstance(value, str):
+        return value != UNKNOWN
+    if isinstance(value, (list, tuple)):
+        return all(_known(v) for v in value)
+    return True
+
+
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def _normalize(news: Mapping[str, Any]) -> dict[str, Any]:
+    """Known inputs only, defaults filled, names lower-cased and de-duplicated (first one = CN)."""
+    inputs: dict[str, Any] = {k: news[k] for k in _INPUT_KEYS if news.get(k) is not None}
+    inputs.setdefault("hostnames", [])
+    inputs.setdefault("ipAddresses", [])
+    inputs.setdefault("validityDays", DEFAULT_VALIDITY_DAYS)
+    inputs.setdefault("caValidityDays", DEFAULT_CA_VALIDITY_DAYS)
+    inputs.setdefault("renewBeforeDays", DEFAULT_RENEW_BEFORE_DAYS)
+    if _known(inputs["hostnames"]):
+        names = [str(h).strip().rstrip(".").lower() for h in inputs["hostnames"]]
+        inputs["hostnames"] = list(dict.fromkeys(names))
+    if _known(inputs["ipAddresses"]):
+        ips = [str(_parse_ip(str(i)) or str(i).strip()) for i in inputs["ipAddresses"]]
+        inputs["ipAddresses"] = list(dict.fromkeys(ips))
+    for key in ("validityDays", "caValidityDays", "renewBeforeDays"):
+        value = inputs[key]
+        if isinstance(value, float) and value.is_integer():
+            inputs[key] = int(value)
+    return inputs
+
+
+def _fingerprint(cert_pem: str | None) -> str | None:
+    """Compare certificates by DER digest, so PEM whitespace differences are no change."""
+    if not cert_pem:
+        return None
+    try:
+        der = x509.load_pem_x509_certificate(cert_pem.encode()).public_bytes(serialization.Encoding.DER)
+    except ValueError:
+        return None
+    return hashlib.sha256(der).hexdigest()
+
+
+def _cert_pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _key_pem(key: Any) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
