@@ -130,6 +130,18 @@ def error_message(response: requests.Response) -> tuple[str, list[str]]:
     return text, []
 
 
+def wire_numbers(value: Any) -> Any:
+    """Pulumi carries every number as a float64, so config's 30 reaches providers as 30.0;
+    Nexus's integer fields (Long/Integer) want 30."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: wire_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [wire_numbers(v) for v in value]
+    return value
+
+
 def _unquote(message: Any) -> str:
     """Nexus 3.50+ wraps some messages in JSON quotes: '"Repository not found"'."""
     text = str(message)
@@ -180,7 +192,7 @@ class NexusClient:
         data: Optional[bytes] = None
         if json_body is not None:
             headers["Content-Type"] = "application/json"
-            data = json.dumps(json_body).encode()
+            data = json.dumps(wire_numbers(json_body)).encode()
         elif text_body is not None:
             headers["Content-Type"] = "text/plain"
             data = text_body.encode()

@@ -1,0 +1,1 @@
+"""nexusctl: the project's command line (demo, drift check, adopt, reports, verification)."""

@@ -1,0 +1,64 @@
+"""Running the Pulumi CLI offline: which binary, which environment, which backend."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS_BIN = ROOT / ".tools" / "bin"
+VENV_BIN = ROOT / ".venv" / "bin"
+DEFAULT_BACKEND = ROOT / ".state"
+# The committed `local` stack encrypts its demo secrets with this passphrase. Every other stack
+# needs PULUMI_CONFIG_PASSPHRASE (or another secrets provider) from the user.
+LOCAL_DEMO_PASSPHRASE = "nexus-local-demo"
+
+
+def pulumi_binary() -> str:
+    """The CLI built by scripts/toolchain.sh, else an official `pulumi` on PATH."""
+    built = TOOLS_BIN / "pulumi"
+    if built.exists():
+        return str(built)
+    found = shutil.which("pulumi")
+    if not found:
+        raise SystemExit("no Pulumi CLI: run `make toolchain` first (or install the official CLI)")
+    return found
+
+
+def environment(stack: Optional[str] = None, backend: Optional[Path] = None,
+                base: Optional[Mapping[str, str]] = None) -> dict[str, str]:
+    """Offline defaults: a file backend inside the project, no update checks, no plugin
+    downloads; the project venv first on PATH (the language host built here cannot activate
+    Pulumi.yaml's virtualenv itself)."""
+    env = dict(base if base is not None else os.environ)
+    env["PATH"] = os.pathsep.join([str(VENV_BIN), str(TOOLS_BIN), env.get("PATH", "")])
+    if backend is not None:
+        env["PULUMI_BACKEND_URL"] = f"file://{backend}"
+    elif not env.get("PULUMI_BACKEND_URL"):
+        DEFAULT_BACKEND.mkdir(exist_ok=True)
+        env["PULUMI_BACKEND_URL"] = f"file://{DEFAULT_BACKEND}"
+    if stack == "local" and not env.get("PULUMI_CONFIG_PASSPHRASE") and not env.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
+        env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_DEMO_PASSPHRASE
+    env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
+    env.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
+    return env
+
+
+def run(args: Sequence[str], stack: Optional[str] = None, env: Optional[Mapping[str, str]] = None,
+        capture: bool = False, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """`pulumi <args> [--stack S --non-interactive]`."""
+    cmd = [pulumi_binary(), *args]
+    if stack and args and args[0] not in ("stack",):
+        cmd += ["--stack", stack, "--non-interactive"]
+    return subprocess.run(cmd, cwd=cwd, env=dict(env or environment(stack)), text=True,
+                          capture_output=capture)
+
+
+def ensure_stack(stack: str, env: Mapping[str, str], cwd: Path = ROOT) -> None:
+    """Selects the stack in the backend, creating it (keeping the committed stack file)."""
+    if run(["stack", "select", stack], env=env, capture=True, cwd=cwd).returncode != 0:
+        created = run(["stack", "init", stack], env=env, capture=True, cwd=cwd)
+        if created.returncode != 0:
+            raise SystemExit(f"cannot create stack {stack}: {created.stderr.strip()}")
