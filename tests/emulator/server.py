@@ -178,8 +178,8 @@ class Emulator:
     def serve(self, host: str, port: int) -> "_Server":
         self.httpd = _Server((host, port), _make_handler(self))
         self.state.options.host = host
-        thread = threading.Thread(target=self.httpd.serve_forever, name="nexus-emulator",
-                                  daemon=True)
+        thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
+                                  name="nexus-emulator", daemon=True)
         thread.start()
         return self.httpd
 
