@@ -34,3 +34,7 @@ sdk_dir=$(cd "$root/tools/pulumi-cli" && go list -m -f '{{.Dir}}' github.com/pul
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"
 install -m 0755 "$sdk_dir/python/dist/pulumi-resource-pulumi-python" "$bin/pulumi-resource-pulumi-python"
 echo "toolchain: $("$bin/pulumi" version) in $bin"
+
+# actionlint (workflow checks) and the language-host front that lets this CLI run Python
+# policy packs (see tools/policy-analyzer/main.go for why).
+bash "$root/scripts/toolchain-extras.sh"

@@ -1,9 +1,264 @@
-"""Placeholder: filled in by the owner of this area."""
+"""Capabilities: /v1/capabilities, with the webhook capabilities the project configures.
+
+What differs by version:
+* the REST API exists from 3.84 on; before, every path answers 404;
+* /v1/capabilities/types exists from 3.90 on; before, GET on it hits /v1/capabilities/{id},
+  which only knows PUT and DELETE (405);
+* password properties (the webhook `secret`) come back as Nexus's placeholder before 3.87 and
+  are left out of the answer from 3.87 on;
+* CapabilityDTO gains active/error/state/… fields in 3.94.
+"""
 from __future__ import annotations
 
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ..http import ApiError, Request, Response
 from ..routing import Router
 from ..state import NexusState
 
+CAPABILITIES_API = "3.84.0"
+TYPES_API = "3.90.0"
+SECRET_OMITTED = "3.87.0"
+EXTENDED_DTO = "3.94.0"
+PASSWORD_PLACEHOLDER = "#~NXRM~PLACEHOLDER~PASSWORD~#"
+HTTP_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FormField:
+    id: str
+    type: str  # "string" | "password" | "url" | "itemselect" | "combobox"
+    label: str
+    help: str
+    required: bool = True
+    options: tuple[str, ...] = ()  # allowed values of an itemselect (comma-separated in storage)
+
+
+@dataclass(frozen=True)
+class CapabilityType:
+    id: str
+    name: str
+    about: str
+    fields: tuple[FormField, ...]
+
+
+_URL = FormField("url", "url", "URL", "Send a HTTP POST request to this URL")
+_SECRET = FormField("secret", "password", "Secret Key", "Key to use for HMAC payload digest",
+                    required=False)
+CAPABILITY_TYPES: dict[str, CapabilityType] = {t.id: t for t in (
+    CapabilityType("webhook.global", "Webhook: Global",
+                   "Send HTTP POST requests to a URL when global events occur.",
+                   (FormField("names", "itemselect", "Event Types",
+                              "Event types which trigger this Webhook", options=("audit",
+                                                                                  "repository")),
+                    _URL, _SECRET)),
+    CapabilityType("webhook.repository", "Webhook: Repository",
+                   "Send HTTP POST requests to a URL when events occur in a repository.",
+                   (FormField("repository", "combobox", "Repository",
+                              "Repository to discriminate events from"),
+                    FormField("names", "itemselect", "Event Types",
+                              "Event types which trigger this Webhook",
+                              options=("asset", "component")),
+                    _URL, _SECRET)),
+)}
+
+
+def _api(state: NexusState) -> None:
+    if not state.at_least(CAPABILITIES_API):
+        raise ApiError(404)  # the resource does not exist: an unknown path
+
+
+def _text(value: Any) -> Optional[str]:
+    """Jackson coerces scalars into the String values of the properties map."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _body(req: Request) -> dict[str, Any]:
+    body = req.json()
+    if not isinstance(body, dict):
+        raise ApiError.validation([("*", "Cannot deserialize value of type `CapabilityDTO` from "
+                                         "Array value")])
+    for key in ("type", "notes", "id"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise ApiError.validation([(key, "Cannot deserialize value of type "
+                                             "`java.lang.String` from non-string value")])
+    if body.get("enabled") is not None and not isinstance(body["enabled"], bool):
+        raise ApiError.validation([("enabled", "Cannot deserialize value of type "
+                                               "`java.lang.Boolean` from non-boolean value")])
+    props = body.get("properties")
+    if props is not None and (not isinstance(props, dict)
+                              or any(isinstance(v, (dict, list)) for v in props.values())):
+        raise ApiError.validation([("properties", "Cannot deserialize value of type "
+                                                  "`java.util.Map<java.lang.String,"
+                                                  "java.lang.String>`")])
+    return body
+
+
+def _validate(state: NexusState, ctype: CapabilityType, props: dict[str, str]) -> None:
+    """The checks of the capability descriptor: required fields, URL, event types, repository."""
+    errors: list[tuple[str, str]] = []
+    for spec in ctype.fields:
+        value = props.get(spec.id, "").strip()
+        if not value:
+            if spec.required:
+                errors.append((spec.id, f"{spec.label} is required"))
+            continue
+        if spec.type == "url" and not HTTP_URL.match(value):
+            errors.append((spec.id, f"{spec.label} must be an http:// or https:// URL: {value}"))
+        elif spec.type == "itemselect":
+            chosen = [n.strip() for n in value.split(",")]
+            unknown = [n for n in chosen if n not in spec.options]
+            if unknown:
+                errors.append((spec.id, f"Unknown {spec.label.lower()} {unknown}; allowed: "
+                                        f"{', '.join(spec.options)}"))
+        elif spec.type == "combobox" and value.lower() not in state.repositories:
+            errors.append((spec.id, f"Repository '{value}' does not exist"))
+    if errors:
+        raise ApiError.validation(errors)
+
+
+def _condition(state: NexusState, doc: dict[str, Any]) -> Optional[str]:
+    """Why an enabled capability is not active (its repository is gone), or None."""
+    repository = doc["_properties"].get("repository")
+    if doc["type"] == "webhook.repository" and repository and \
+            repository.lower() not in state.repositories:
+        return f"Repository '{repository}' does not exist"
+    return None
+
+
+def _publish(state: NexusState, doc: dict[str, Any]) -> None:
+    """Rewrites the public keys of `doc` as this version's GET answers them."""
+    ctype = CAPABILITY_TYPES[doc["type"]]
+    props = dict(doc["_properties"])
+    for spec in ctype.fields:
+        if spec.type == "password" and spec.id in props:
+            if state.at_least(SECRET_OMITTED) or not props[spec.id]:
+                del props[spec.id]
+            else:
+                props[spec.id] = PASSWORD_PLACEHOLDER
+    view: dict[str, Any] = {"id": doc["id"], "type": doc["type"], "notes": doc["_notes"],
+                            "enabled": doc["_enabled"], "properties": props}
+    if state.at_least(EXTENDED_DTO):
+        problem = _condition(state, doc)
+        active = doc["_enabled"] and problem is None
+        status = "Active" if active else ("Passive" if doc["_enabled"] else "Disabled")
+        view.update({"typeName": ctype.name, "description": None, "active": active,
+                     "error": False, "state": status.upper(),
+                     "stateDescription": problem or status, "status": status, "tags": {}})
+    private = {k: v for k, v in doc.items() if k.startswith("_")}
+    doc.clear()
+    doc.update(view)
+    doc.update(private)
+
+
+def _answer(state: NexusState, doc: dict[str, Any]) -> dict[str, Any]:
+    _publish(state, doc)  # "active" follows the repositories it refers to
+    return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+def _properties(body: dict[str, Any], kept_secrets: dict[str, str],
+                ctype: CapabilityType) -> dict[str, str]:
+    """Request properties as strings; a password left out or sent back as the placeholder keeps
+    its stored value, so read-modify-write never wipes a secret."""
+    props = {k: v for k, v in ((k, _text(v)) for k, v in (body.get("properties") or {}).items())
+             if v is not None}
+    for spec in ctype.fields:
+        if spec.type == "password" and props.get(spec.id, PASSWORD_PLACEHOLDER) == \
+                PASSWORD_PLACEHOLDER:
+            props.pop(spec.id, None)
+            if kept_secrets.get(spec.id):
+                props[spec.id] = kept_secrets[spec.id]
+    return props
+
+
+def list_capabilities(state: NexusState, req: Request) -> Response:
+    _api(state)
+    with state.lock:
+        return Response.json([_answer(state, doc) for doc in state.capabilities.values()])
+
+
+def list_types(state: NexusState, req: Request) -> Response:
+    _api(state)
+    if not state.at_least(TYPES_API):
+        raise ApiError(405)  # read as /v1/capabilities/{capabilityId}, which has no GET
+    return Response.json([{
+        "id": t.id, "name": t.name, "about": t.about,
+        "formFields": [{
+            "id": f.id, "type": f.type, "label": f.label, "helpText": f.help,
+            "required": f.required, "disabled": False, "readOnly": False,
+            "initialValue": None, "regexValidation": None, "minimumValue": None,
+            "maximumValue": None, "allowAutocomplete": f.type == "combobox",
+            "storeApi": "coreui_Repository.readReferences" if f.type == "combobox" else None,
+            "storeFilters": None, "idMapping": None, "nameMapping": None,
+            "attributes": {"options": list(f.options)} if f.options else {}}
+            for f in t.fields]}
+        for t in CAPABILITY_TYPES.values()])
+
+
+def create_capability(state: NexusState, req: Request) -> Response:
+    """200 with the created CapabilityDTO (its new id, secrets hidden as on GET)."""
+    _api(state)
+    body = _body(req)
+    type_id = body.get("type")
+    if not type_id:
+        raise ApiError.validation([("type", "Capability type must be provided")])
+    ctype = CAPABILITY_TYPES.get(type_id)
+    if ctype is None:
+        raise ApiError.validation([("type", f"Capability type '{type_id}' is not known; "
+                                            f"available: {', '.join(CAPABILITY_TYPES)}")])
+    with state.lock:
+        props = _properties(body, {}, ctype)
+        _validate(state, ctype, props)
+        doc: dict[str, Any] = {
+            "id": secrets.token_hex(8), "type": ctype.id, "_notes": body.get("notes") or "",
+            "_enabled": body["enabled"] if body.get("enabled") is not None else True,
+            "_properties": props}
+        state.capabilities[doc["id"]] = doc
+        return Response.json(_answer(state, doc))
+
+
+def update_capability(state: NexusState, req: Request) -> Response:
+    _api(state)
+    body = _body(req)
+    with state.lock:
+        doc = state.capabilities.get(req.params["capabilityId"])
+        if doc is None:
+            raise ApiError.not_found("Capability not found")
+        if body.get("type") not in (None, doc["type"]):
+            raise ApiError.validation([("type", f"Capability {doc['id']} is of type "
+                                                f"{doc['type']}; the type cannot change")])
+        ctype = CAPABILITY_TYPES[doc["type"]]
+        props = (dict(doc["_properties"]) if body.get("properties") is None
+                 else _properties(body, doc["_properties"], ctype))
+        _validate(state, ctype, props)
+        if body.get("enabled") is not None:
+            doc["_enabled"] = body["enabled"]
+        if body.get("notes") is not None:
+            doc["_notes"] = body["notes"]
+        doc["_properties"] = props
+        _publish(state, doc)
+    return Response.empty(204)
+
+
+def delete_capability(state: NexusState, req: Request) -> Response:
+    _api(state)
+    with state.lock:
+        if state.capabilities.pop(req.params["capabilityId"], None) is None:
+            raise ApiError.not_found("Capability not found")
+    return Response.empty(204)
+
 
 def register(router: Router, state: NexusState) -> None:
-    pass
+    router.add("GET", "/v1/capabilities", list_capabilities)
+    router.add("POST", "/v1/capabilities", create_capability)
+    # before /{capabilityId}: "types" would otherwise be taken for an id
+    router.add("GET", "/v1/capabilities/types", list_types)
+    router.add("PUT", "/v1/capabilities/{capabilityId}", update_capability)
+    router.add("DELETE", "/v1/capabilities/{capabilityId}", delete_capability)
