@@ -174,6 +174,25 @@ server {{
     return conf
 
 
+def render_from_settings(
+    settings: ReverseProxySettings, repositories: Sequence[Mapping[str, Any]], ui_port: int = 8081
+) -> str:
+    """`render_nginx_conf` for the stack config: ports come from the named repositories."""
+    return render_nginx_conf(
+        registry_host=settings.registry_host,
+        pull_port=repository_port(repositories, settings.pull_repository, "reverseProxy.pullRepository"),
+        push_port=repository_port(repositories, settings.push_repository, "reverseProxy.pushRepository"),
+        cert_path=settings.tls_cert_path,
+        key_path=settings.tls_key_path,
+        ui_host=settings.ui_host,
+        ui_port=ui_port,
+        upstream_host=settings.upstream_host,
+        listen_port=settings.listen_port,
+        listen_address=settings.listen_address,
+        timeout_seconds=settings.timeout_seconds,
+    )
+
+
 def write_bundle(
     directory: str | os.PathLike[str],
     *,

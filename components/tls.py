@@ -119,11 +119,15 @@ class TlsSettings:
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any] | None) -> "TlsSettings":
-        """Build from the camelCase config dict (secrets may be plain strings or Outputs)."""
-        cfg = cfg or {}
+        """Build from the camelCase config dict (secrets may be plain strings or Outputs).
+
+        No section means no TLS; a section is on unless it says `enabled: false`.
+        """
+        if not cfg:
+            return cls()
         ca = cfg.get("ca") or {}
         return cls(
-            enabled=bool(cfg.get("enabled", False)),
+            enabled=bool(cfg.get("enabled", True)),
             hostnames=tuple(cfg.get("hostnames") or ()),
             ip_addresses=tuple(cfg.get("ipAddresses") or ()),
             ca_cert_pem=ca.get("certPem"),
@@ -132,7 +136,7 @@ class TlsSettings:
             validity_days=int(cfg.get("validityDays", DEFAULT_VALIDITY_DAYS)),
             renew_before_days=int(cfg.get("renewBeforeDays", DEFAULT_RENEW_BEFORE_DAYS)),
             keystore_password=cfg.get("keystorePassword"),
-            jetty_https=bool(cfg.get("jettyHttps", False)),
+            jetty_https=bool(cfg.get("enabled", True) and cfg.get("jettyHttps", False)),
             https_port=int(cfg.get("httpsPort", DEFAULT_HTTPS_PORT)),
         )
 

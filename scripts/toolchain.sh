@@ -14,7 +14,7 @@ mkdir -p "$bin"
 official=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v "^$bin\$" | paste -sd:) command -v pulumi || true)
 if [ -n "$official" ] && [ "${NEXUS_RAC_BUILD_PULUMI:-}" != "1" ]; then
   echo "toolchain: using the Pulumi CLI on PATH: $official ($("$official" version))"
-  exit 0
+  exec bash "$root/scripts/toolchain-extras.sh"
 fi
 
 build() { # build <module dir> <output> <package> [ldflags]

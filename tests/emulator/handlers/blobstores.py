@@ -1,9 +1,287 @@
-"""Placeholder: filled in by the owner of this area."""
+"""Blob stores: `/v1/blobstores` (list, delete, quota status) and the file and S3 variants.
+
+Stored documents: {name, type: "File"|"S3", softQuota, path (file) | bucketConfiguration (S3)}
+plus private usage counters (`_blobCount`, `_totalSizeInBytes`, `_availableSpaceInBytes`, set
+through POST /__emulator/blobstore-usage) and, for S3, the real secrets in `_secrets` while the
+public document carries Nexus's placeholder.
+
+Messages and statuses follow Nexus's own resources (sonatype/nexus-public FileBlobStoreResource,
+S3BlobStoreApiResource, BlobStoreResource, BlobStoreManagerImpl, SpaceUsedQuota,
+SpaceRemainingQuota, UnitFormatter).
+"""
 from __future__ import annotations
 
+import copy
+from typing import Any, Optional
+
+from ..http import ApiError, Request, Response
 from ..routing import Router
 from ..state import NexusState
+from ..validation import (NAME_TAKEN, Errors, check_body, find, name_errors, public, quoted,
+                          raise_if, unquoted)
+from . import ssrf
+
+PLACEHOLDER = "#~NXRM~PLACEHOLDER~PASSWORD~#"
+SECRET_FIELDS = ("secretAccessKey", "sessionToken")
+QUOTA_TYPES = {"spaceUsedQuota": "Space Used", "spaceRemainingQuota": "Space Remaining"}
+# A file store reports the free space of its file system; S3 reports "unlimited" as Long.MAX_VALUE.
+DEFAULT_FILE_AVAILABLE = 100_000_000_000
+UNLIMITED = 2**63 - 1
+NAME_MAX = 200
 
 
 def register(router: Router, state: NexusState) -> None:
-    pass
+    router.add("GET", "/v1/blobstores", list_stores)
+    router.add("DELETE", "/v1/blobstores/{name}", delete_store)
+    router.add("GET", "/v1/blobstores/{name}/quota-status", quota_status)
+    router.add("POST", "/v1/blobstores/file", create_file)
+    router.add("GET", "/v1/blobstores/file/{name}", get_file)
+    router.add("PUT", "/v1/blobstores/file/{name}", update_file)
+    router.add("POST", "/v1/blobstores/s3", create_s3)
+    router.add("GET", "/v1/blobstores/s3/{name}", get_s3)
+    router.add("PUT", "/v1/blobstores/s3/{name}", update_s3)
+    state.control_handlers[("POST", "blobstore-usage")] = set_usage
+
+
+# --- list, delete, quota ---------------------------------------------------------------------
+def _usage(doc: dict[str, Any]) -> tuple[int, int, int]:
+    default_available = UNLIMITED if doc["type"] == "S3" else DEFAULT_FILE_AVAILABLE
+    return (int(doc.get("_blobCount", 0)), int(doc.get("_totalSizeInBytes", 0)),
+            int(doc.get("_availableSpaceInBytes", default_available)))
+
+
+def list_stores(state: NexusState, req: Request) -> Response:
+    with state.lock:
+        answer = []
+        for doc in state.blobstores.values():
+            blob_count, total, available = _usage(doc)
+            answer.append({"softQuota": copy.deepcopy(doc.get("softQuota")), "name": doc["name"],
+                           "type": doc["type"], "unavailable": bool(doc.get("_unavailable", False)),
+                           "blobCount": blob_count, "totalSizeInBytes": total,
+                           "availableSpaceInBytes": available})
+    return Response.json(answer)
+
+
+def delete_store(state: NexusState, req: Request) -> Response:
+    name = req.params["name"]
+    with state.lock:
+        doc = find(state.blobstores, name)
+        if doc is None:
+            # Nexus formats "Unable to find %s '%s' blobstore" with an empty type here.
+            raise unquoted(404, f"Unable to find  '{name}' blobstore")
+        in_use = any(str(r.get("storage", {}).get("blobStoreName", "")).lower() == doc["name"].lower()
+                     for r in state.repositories.values())
+        if in_use:
+            raise quoted(400, f"BlobStore {doc['name']} is in use and cannot be deleted")
+        del state.blobstores[doc["name"].lower()]
+    return Response.empty(204)
+
+
+def format_storage(size: int) -> str:
+    """Nexus's UnitFormatter.formatStorage: decimal SI prefixes, two decimals."""
+    units = ("B", "KB", "MB", "GB", "TB", "PB", "EB")
+    index = 0 if size == 0 else min(len(str(abs(size))) - 1, 18) // 3
+    return f"{size / 10 ** (3 * index):.2f} {units[index]}"
+
+
+def quota_status(state: NexusState, req: Request) -> Response:
+    """The soft-quota verdict. The limit is compared with byte counts as stored: the spec calls it
+    "MB" but Nexus stores the number unchanged (BlobStoreApiModel) and the quota checks read it
+    as bytes (datadrivers/terraform-provider-nexus#41)."""
+    name = req.params["name"]
+    with state.lock:
+        doc = find(state.blobstores, name)
+        if doc is None:
+            raise ApiError(404)
+        quota = doc.get("softQuota")
+        _, total, available = _usage(doc)
+        store_name = doc["name"]
+    if not quota:
+        return Response.json({"isViolation": False, "message": f"Blob store {store_name} has no quota",
+                              "blobStoreName": store_name})
+    limit = int(quota.get("limit") or 0)
+    if quota["type"] == "spaceUsedQuota":
+        violation = total > limit
+        message = (f"Blob store {store_name} is using {format_storage(total)} space and has a limit "
+                   f"of {format_storage(limit)}")
+    else:
+        violation = available != UNLIMITED and available < limit
+        message = (f"Blob store {store_name} is limited to having {format_storage(limit)} available "
+                   f"space, and has {format_storage(available)} space remaining")
+    return Response.json({"isViolation": violation, "message": message, "blobStoreName": store_name})
+
+
+def set_usage(state: NexusState, req: Request) -> Response:
+    """Control call: POST /__emulator/blobstore-usage {name, blobCount, totalSizeInBytes,
+    availableSpaceInBytes}; omitted counters keep their value."""
+    body = req.json()
+    if not isinstance(body, dict):
+        return Response.json({"error": "expected a JSON object"}, 400)
+    with state.lock:
+        doc = find(state.blobstores, body.get("name"))
+        if doc is None:
+            return Response.json({"error": f"no blob store named {body.get('name')!r}"}, 404)
+        for key in ("blobCount", "totalSizeInBytes", "availableSpaceInBytes"):
+            if body.get(key) is not None:
+                doc["_" + key] = int(body[key])
+    return Response.empty(204)
+
+
+# --- shared create/update checks -------------------------------------------------------------
+def _soft_quota(body: dict[str, Any]) -> tuple[Optional[dict[str, Any]], Errors]:
+    """The quota as stored (a missing limit is stored as -1, as Nexus does) and its errors."""
+    quota = body.get("softQuota")
+    if not quota:
+        return None, []
+    quota_type = quota.get("type")
+    if not quota_type:
+        return None, [("PARAMETER softQuota.type", "must not be blank")]
+    if quota_type not in QUOTA_TYPES:
+        return None, [("*", f"Unknown soft quota type: {quota_type}")]
+    limit = int(quota["limit"]) if quota.get("limit") is not None else -1
+    if limit <= 0:
+        return None, [("*", f"{QUOTA_TYPES[quota_type]} quotas must have a Quota Limit greater than 0")]
+    return {"type": quota_type, "limit": limit}, []
+
+
+def _name_taken(state: NexusState, name: Any) -> bool:
+    return find(state.blobstores, name) is not None
+
+
+# --- file ------------------------------------------------------------------------------------
+def _file_errors(state: NexusState, schema_name: str, body: Any) -> tuple[Optional[dict], Errors]:
+    """Bean validation first (the request class marks path @NotEmpty in every release, even where
+    the spec does not list it as required), then the quota the descriptor validates."""
+    errors = check_body(state, schema_name, body)
+    if not body.get("path") and not any(e[0] == "PARAMETER path" for e in errors):
+        errors.append(("PARAMETER path", "must not be empty"))
+    if "Create" in schema_name:
+        errors += _name_errors(body, errors)
+    raise_if(errors)
+    return _soft_quota(body)
+
+
+def _name_errors(body: dict[str, Any], errors: Errors) -> Errors:
+    """Only 3.94's spec carries the name pattern, but Nexus applied the name rules before too."""
+    if any(e[0] == "PARAMETER name" for e in errors):
+        return []
+    return name_errors(body.get("name"), NAME_MAX)
+
+
+def create_file(state: NexusState, req: Request) -> Response:
+    body = req.json()
+    quota, errors = _file_errors(state, "FileBlobStoreApiCreateRequest", body)
+    raise_if(errors)
+    with state.lock:
+        if _name_taken(state, body["name"]):
+            raise ApiError.validation([("name", NAME_TAKEN)])
+        state.blobstores[body["name"].lower()] = {
+            "name": body["name"], "type": "File", "path": body["path"], "softQuota": quota,
+            "_unavailable": False}
+    return Response.empty(204)
+
+
+def _typed(state: NexusState, name: str, store_type: str) -> dict[str, Any]:
+    """The store read through a typed endpoint: absent is 404, the other type is 400."""
+    doc = find(state.blobstores, name)
+    if doc is None:
+        raise unquoted(404, f"Unable to find {store_type} '{name}' blobstore")
+    if doc["type"] != store_type:
+        if store_type == "File":
+            raise quoted(400, "Unable to read non-file blob store configuration "
+                              f"(type was {doc['type']})")
+        raise quoted(400, f"{doc['name']} is not an S3 blob store.")
+    return doc
+
+
+def get_file(state: NexusState, req: Request) -> Response:
+    with state.lock:
+        doc = _typed(state, req.params["name"], "File")
+        return Response.json({"softQuota": copy.deepcopy(doc.get("softQuota")), "path": doc["path"]})
+
+
+def update_file(state: NexusState, req: Request) -> Response:
+    """The name comes from the path; path and quota are replaced (no quota in the body removes it)."""
+    with state.lock:
+        _typed(state, req.params["name"], "File")
+    body = req.json()
+    quota, errors = _file_errors(state, "FileBlobStoreApiUpdateRequest", body)
+    raise_if(errors)
+    with state.lock:
+        doc = _typed(state, req.params["name"], "File")
+        doc["path"] = body["path"]
+        doc["softQuota"] = quota
+    return Response.empty(204)
+
+
+# --- S3 --------------------------------------------------------------------------------------
+def _s3_errors(state: NexusState, body: Any) -> tuple[Optional[dict], Errors]:
+    """What the blob store's own validation finds once the body is well-formed (quota, SSRF)."""
+    connection = (body.get("bucketConfiguration") or {}).get("advancedBucketConnection") or {}
+    endpoint = connection.get("endpoint")
+    quota, errors = _soft_quota(body)
+    return quota, errors + ssrf.outbound_errors(
+        state, endpoint, "bucketConfiguration.advancedBucketConnection.endpoint")
+
+
+def _s3_document(body: dict[str, Any], quota: Optional[dict], kept: dict[str, str]) -> dict[str, Any]:
+    """The stored document with secrets replaced by the placeholder; `kept` holds the stored
+    secrets that a placeholder in the request stands for."""
+    configuration = copy.deepcopy(body["bucketConfiguration"])
+    security = configuration.get("bucketSecurity")
+    secrets: dict[str, str] = {}
+    if isinstance(security, dict):
+        for field in SECRET_FIELDS:
+            value = security.get(field)
+            if value == PLACEHOLDER and field in kept:
+                value = kept[field]
+            if value:
+                secrets[field] = value
+                security[field] = PLACEHOLDER
+    return {"name": body["name"], "softQuota": quota, "bucketConfiguration": configuration,
+            "type": "S3", "_secrets": secrets, "_unavailable": False}
+
+
+def create_s3(state: NexusState, req: Request) -> Response:
+    body = req.json()
+    errors = check_body(state, "S3BlobStoreApiModel", body)
+    raise_if(errors + ([] if not str(body.get("name") or "").strip() else _name_errors(body, errors)))
+    if not str(body.get("name") or "").strip():
+        raise ApiError.validation([("name", "Blob store name cannot be empty")])
+    quota, errors = _s3_errors(state, body)
+    raise_if(errors)
+    with state.lock:
+        if _name_taken(state, body["name"]):
+            raise ApiError.validation([("name", NAME_TAKEN)])
+        state.blobstores[body["name"].lower()] = _s3_document(body, quota, {})
+    return Response.empty(201)
+
+
+def get_s3(state: NexusState, req: Request) -> Response:
+    with state.lock:
+        return Response.json(public(_typed(state, req.params["name"], "S3")))
+
+
+def update_s3(state: NexusState, req: Request) -> Response:
+    """A secret sent back as the placeholder keeps the stored one (S3BlobStoreApiResource)."""
+    name = req.params["name"]
+    body = req.json()
+    raise_if(check_body(state, "S3BlobStoreApiModel", body))
+    with state.lock:
+        doc = find(state.blobstores, name)
+        errors: Errors = []
+        if doc is None:
+            errors.append(("name", f"No S3 blob store called '{name}'"))
+        if str(body.get("name") or "").lower() != name.lower():
+            errors.append(("name", "Renaming an S3 blob store name is not supported"))
+        if doc is not None and doc["type"] != "S3":
+            errors.append(("*", f"Blob store {name} is not an S3 blob store"))
+        raise_if(errors)
+    quota, errors = _s3_errors(state, body)
+    raise_if(errors)
+    with state.lock:
+        doc = _typed(state, name, "S3")
+        kept = {k: v for k, v in doc.items() if k.startswith("_") and k != "_secrets"}
+        state.blobstores[doc["name"].lower()] = dict(
+            _s3_document(dict(body, name=doc["name"]), quota, doc.get("_secrets", {})), **kept)
+    return Response.empty(204)
