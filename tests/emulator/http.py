@@ -72,7 +72,7 @@ class ApiError(Exception):
     def response(self) -> Response:
         if self.payload is None:
             return Response(self.status, b"", None, dict(self.headers))
-        if self.content_type == "application/json":
+        if "json" in self.content_type:
             body = json.dumps(self.payload).encode()
         else:
             body = str(self.payload).encode()
@@ -81,8 +81,11 @@ class ApiError(Exception):
     # The shapes below are the ones listed in docs/nexus-behaviour.md.
     @classmethod
     def validation(cls, errors: list[tuple[str, str]]) -> "ApiError":
-        """400 with a JSON list: [{"id": "PARAMETER name", "message": "..."}]."""
-        return cls(400, [{"id": i, "message": m} for i, m in errors])
+        """400 with a JSON list: [{"id": "PARAMETER name", "message": "..."}], in Nexus's own
+        media type for validation errors."""
+        error = cls(400, [{"id": i, "message": m} for i, m in errors])
+        error.content_type = "application/vnd.siesta-validation-errors-v1+json"
+        return error
 
     @classmethod
     def not_found(cls, message: str) -> "ApiError":
