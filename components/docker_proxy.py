@@ -59,7 +59,11 @@ class DockerProxyProvider(DockerRepositoryProvider):
         negative = doc.get("negativeCache") or {}
         http = doc.get("httpClient") or {}
         docker_proxy = doc.get("dockerProxy") or {}
-        connection = compact({k: (http.get("connection") or {}).get(k) for k in CONNECTION_FIELDS})
+        # Nexus answers a full connection object with its defaults; only the keys the config
+        # sets are managed (and compared).
+        managed = previous.get("connection") or {}
+        connection = compact({k: (http.get("connection") or {}).get(k) for k in CONNECTION_FIELDS
+                              if k in managed})
         auth = http.get("authentication") or {}
         return {
             "remoteUrl": proxy.get("remoteUrl"),

@@ -20,6 +20,7 @@ from typing import Any, Mapping, Sequence
 DEFAULT_TIMEOUT_SECONDS = 900  # a multi-GB layer over a slow link must not be cut off
 CONF_NAME = "nexus-registry.conf"
 _NAME = re.compile(r"[^a-z0-9]+")
+_TOKEN = re.compile(r"[^\s;{}'\"#$]+")  # one nginx word: nothing that could end or extend a directive
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ def render_nginx_conf(
     for host in filter(None, (registry_host, ui_host)):
         if not re.fullmatch(r"[A-Za-z0-9.-]+", host):
             raise ValueError(f"{host!r} is not a plain host name usable as nginx server_name")
+    for what, value in (("tlsCertPath", cert_path), ("tlsKeyPath", key_path), ("upstreamHost", upstream_host),
+                        ("listenAddress", listen_address or "")):
+        if value and not _TOKEN.fullmatch(value):
+            raise ValueError(f"reverseProxy.{what} {value!r} must not contain blanks, quotes, ';', '{{' or '}}'")
     slug = _NAME.sub("_", registry_host.lower()).strip("_")
     pull, push, ui, route = f"nexus_{slug}_pull", f"nexus_{slug}_push", f"nexus_{slug}_ui", f"$nexus_{slug}_upstream"
     listen = f"{listen_address}:{listen_port}" if listen_address else str(listen_port)

@@ -362,7 +362,8 @@ def issue_server_certificate(
 def build_keystore(key: Any, cert: x509.Certificate, ca_cert: x509.Certificate, password: str) -> bytes:
     """PKCS12 with one key entry, alias `jetty`, holding the chain server cert -> CA.
 
-    PBES2/AES-256 with an HMAC-SHA256 MAC: readable by every JDK Nexus 3 ships (8u301+, 11, 17, 21).
+    PBES2/AES-256 with an HMAC-SHA256 MAC: readable by JDK 8u301+, 11.0.12+ and 17+, i.e. the JDKs
+    of the 3.6x+ images (older JDKs only read the weak legacy PKCS12 algorithms).
     """
     encryption = (
         serialization.PrivateFormat.PKCS12.encryption_builder()
@@ -499,10 +500,12 @@ def _materialize(inputs: Mapping[str, Any], olds: Mapping[str, Any] | None, now:
 class TlsMaterial(pulumi.dynamic.Resource, module="nexus", name="TlsMaterial"):
     """Private CA + server certificate + Jetty PKCS12 keystore; reissued inside the renewal window.
 
-    Outputs (Python names): ca_cert_pem, cert_pem, not_after (ISO 8601), key_pem, ca_key_pem
-    (None for a supplied CA), keystore_base64, keystore_password; the last four are secrets.
+    Outputs (Python names): ca_cert_pem, cert_pem, not_after (ISO 8601), ca_generated, key_pem,
+    ca_key_pem (None for a supplied CA), keystore_base64, keystore_password; the last four are
+    secrets. The engine names are camelCase (caCertPem, keystoreBase64, ...).
     """
 
+    ca_generated: pulumi.Output[bool]
     ca_cert_pem: pulumi.Output[str]
     ca_key_pem: pulumi.Output[str | None]
     cert_pem: pulumi.Output[str]

@@ -67,14 +67,16 @@ class EmulatorProcess:
         if admin_password is not None:
             args += ["--admin-password", admin_password]
         self.data_dir = data_dir
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_file = data_dir.parent / "emulator.log"
+        self._log = open(self.log_file, "w")
+        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=self._log, text=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         found = re.search(r"(https?://[\d.]+:\d+)", line)
         if not found:
             self.proc.kill()
-            raise RuntimeError(f"emulator did not start: {line!r} {self.proc.stderr.read() if self.proc.stderr else ''}")
+            raise RuntimeError(f"emulator did not start: {line!r} {self.log_file.read_text()}")
         self.url = found.group(1)
         self.http = requests.Session()
 
@@ -116,9 +118,9 @@ class EmulatorProcess:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream:
-                stream.close()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self._log.close()
 
 
 # --- a Pulumi workspace --------------------------------------------------------------------------

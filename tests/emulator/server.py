@@ -181,6 +181,9 @@ class Emulator:
         thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
                                   name="nexus-emulator", daemon=True)
         thread.start()
+        # Listeners (the docker connectors) bind to the host only known now.
+        for listener in list(self.state.listeners):
+            listener(self.state)
         return self.httpd
 
     @property
@@ -208,6 +211,9 @@ class _Server(ThreadingHTTPServer):
 def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as Jetty does
+        # Headers and body leave in two writes; without this each kept-alive request waits
+        # ~40 ms for the delayed ACK.
+        disable_nagle_algorithm = True
         server_version = "Nexus"
         sys_version = ""
 

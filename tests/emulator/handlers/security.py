@@ -13,16 +13,14 @@ import re
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 from ..http import ApiError, Request, Response
 from ..routing import Router
-from ..state import NexusState, parse_version
+from ..state import NexusState
+from ..validation import (NAME_MESSAGE, NAME_REGEX, NAME_TAKEN, OPENAPI_DIR, public, quoted,
+                          spec_version, unreadable)
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9\-]{1}[a-zA-Z0-9_\-\.]*$")
-NAME_MESSAGE = ("Only letters, digits, underscores(_), hyphens(-), and dots(.) are allowed and may "
-                "not start with underscore or dot.")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 USER_STATUSES = ("active", "locked", "disabled", "changepassword")
 USER_SOURCES = ("default", "LDAP")  # LDAP's user manager exists even without a server configured
@@ -71,25 +69,11 @@ PRO_REALMS = ("Crowd", "SamlRealm", "User-Token-Realm")
 
 
 # --- shared helpers ----------------------------------------------------------------------------
-def _message(status: int, text: str) -> ApiError:
-    """WebApplicationMessageException as Nexus builds it: the message is itself JSON-quoted."""
-    return ApiError(status, {"id": "*", "message": json.dumps(text)})
-
-
-def _json_error(detail: str) -> ApiError:
-    """A body Jackson cannot map (wrong type, unknown enum constant)."""
-    return ApiError.plain(400, f"Unable to process JSON: {detail}")
-
-
 def _body(req: Request) -> dict:
     body = req.json()
     if not isinstance(body, dict):
-        raise _json_error("expected a JSON object")
+        raise unreadable("expected a JSON object")
     return body
-
-
-def _public(doc: dict) -> dict:
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
 
 
 def _string_set(body: dict, key: str) -> list[str]:
@@ -98,14 +82,14 @@ def _string_set(body: dict, key: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _json_error(f"'{key}' must be an array of strings")
+        raise unreadable(f"'{key}' must be an array of strings")
     return list(dict.fromkeys(value))
 
 
 def _text(body: dict, key: str) -> Optional[str]:
     value = body.get(key)
     if value is not None and not isinstance(value, str):
-        raise _json_error(f"'{key}' must be a string")
+        raise unreadable(f"'{key}' must be a string")
     return value
 
 
@@ -456,24 +440,15 @@ def _validate_expression(expression: Optional[str]) -> None:
         raise ApiError.validation([("HelperBean.expression", f"Invalid CSEL: {exc}")])
 
 
-# --- OpenAPI schema (LDAP fields differ by release) -----------------------------------------------
-_OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
-
-
+# --- OpenAPI schema (LDAP fields differ by release) ---------------------------------------------
 @lru_cache(maxsize=None)
-def _spec(version_file: str) -> dict:
-    return json.loads((_OPENAPI_DIR / version_file).read_text())
+def _spec(version: str) -> dict:
+    return json.loads((OPENAPI_DIR / f"nexus-{version}.json").read_text())
 
 
 def _schema(state: NexusState, name: str) -> dict:
-    """The named schema from the bundled spec of the newest release not newer than ours."""
-    files = sorted(_OPENAPI_DIR.glob("nexus-*.json"),
-                   key=lambda p: parse_version(p.stem.removeprefix("nexus-")))
-    chosen = files[0]
-    for candidate in files:
-        if parse_version(candidate.stem.removeprefix("nexus-")) <= state.version:
-            chosen = candidate
-    return _spec(chosen.name)["components"]["schemas"][name]
+    """The named schema from the bundled spec nearest to the emulated release."""
+    return _spec(spec_version(state))["components"]["schemas"][name]
 
 
 # --- realms --------------------------------------------------------------------------------------
@@ -500,7 +475,7 @@ def get_active_realms(state: NexusState, req: Request) -> Response:
 def put_active_realms(state: NexusState, req: Request) -> Response:
     body = req.json()
     if not isinstance(body, list) or not all(isinstance(v, str) for v in body):
-        raise _json_error("expected an array of realm ids")
+        raise unreadable("expected an array of realm ids")
     known = {realm["id"] for realm in available_realms(state)}
     unknown = [realm for realm in body if realm not in known]
     if unknown:
@@ -521,7 +496,7 @@ def put_anonymous(state: NexusState, req: Request) -> Response:
     body = _body(req)
     enabled = body.get("enabled", False)
     if not isinstance(enabled, bool):
-        raise _json_error("'enabled' must be a boolean")
+        raise unreadable("'enabled' must be a boolean")
     user_id, realm = _text(body, "userId"), _text(body, "realmName")
     errors = [(f"PARAMETER {key}", "must not be blank")
               for key, value in (("userId", user_id), ("realmName", realm)) if _blank(value)]
@@ -533,15 +508,11 @@ def put_anonymous(state: NexusState, req: Request) -> Response:
 
 
 # --- users ---------------------------------------------------------------------------------------
-def _user_view(doc: dict) -> dict:
-    return _public(doc)
-
-
 def list_users(state: NexusState, req: Request) -> Response:
     prefix = (req.arg("userId") or "").lower()
     source = req.arg("source") or ""
     with state.lock:
-        users = [_user_view(u) for u in state.users.values()
+        users = [public(u) for u in state.users.values()
                  if u["userId"].lower().startswith(prefix)
                  and (not source or u["source"] == source)]
     users.sort(key=lambda u: u["userId"])
@@ -556,12 +527,12 @@ def _validate_user_fields(body: dict, creating: bool) -> tuple[list[tuple[str, s
               ("userId", "firstName", "lastName", "emailAddress", "source", "password")}
     status = body.get("status")
     if status is not None and status not in USER_STATUSES:
-        raise _json_error(f"status '{status}' is not one of {list(USER_STATUSES)}")
+        raise unreadable(f"status '{status}' is not one of {list(USER_STATUSES)}")
     roles = _string_set(body, "roles")
     errors: list[tuple[str, str]] = []
     if _blank(fields["userId"]):
         errors.append(("PARAMETER userId", "must not be blank"))
-    elif creating and not NAME_RE.match(fields["userId"] or ""):
+    elif creating and not NAME_REGEX.match(fields["userId"] or ""):
         errors.append(("PARAMETER userId", NAME_MESSAGE))
     for key in ("firstName", "lastName", "emailAddress"):
         if not fields[key]:
@@ -593,7 +564,7 @@ def create_user(state: NexusState, req: Request) -> Response:
     if errors:
         raise ApiError.validation(errors)
     if _blank(fields["password"]):
-        raise _message(400, "A non-empty password is required.")
+        raise quoted(400, "A non-empty password is required.")
     with state.lock:
         _check_roles_exist(state, fields["roles"])
         if fields["userId"] in state.users:
@@ -605,7 +576,7 @@ def create_user(state: NexusState, req: Request) -> Response:
                "roles": fields["roles"], "externalRoles": []}
         state.users[doc["userId"]] = doc
         state.passwords[doc["userId"]] = fields["password"]
-        return Response.json(_user_view(doc))
+        return Response.json(public(doc))
 
 
 def update_user(state: NexusState, req: Request) -> Response:
@@ -615,15 +586,15 @@ def update_user(state: NexusState, req: Request) -> Response:
     if errors:
         raise ApiError.validation(errors)
     if fields["userId"] != user_id:
-        raise _message(400, "The path's userId does not match the body")
+        raise quoted(400, "The path's userId does not match the body")
     with state.lock:
         _check_roles_exist(state, fields["roles"])
         source = fields["source"]
         if source not in USER_SOURCES:
-            raise _message(404, f"Unable to locate source: {source}")
+            raise quoted(404, f"Unable to locate source: {source}")
         doc = state.users.get(user_id)
         if doc is None or doc["source"] != source:
-            raise _message(404, f"User '{user_id}' not found.")
+            raise quoted(404, f"User '{user_id}' not found.")
         if source == DEFAULT_SOURCE:
             doc.update({"firstName": fields["firstName"], "lastName": fields["lastName"],
                         "emailAddress": fields["emailAddress"], "status": fields["status"]})
@@ -635,12 +606,12 @@ def delete_user(state: NexusState, req: Request) -> Response:
     user_id = req.params["userId"]
     with state.lock:
         if user_id not in state.users:
-            raise _message(404, f"User '{user_id}' not found.")
+            raise quoted(404, f"User '{user_id}' not found.")
         # DefaultSecuritySystem.deleteUser refuses these two.
         if user_id == req.user:
-            raise _message(400, "Can not delete currently signed in user")
+            raise quoted(400, "Can not delete currently signed in user")
         if state.anonymous.get("enabled") and user_id == state.anonymous.get("userId"):
-            raise _message(400, "Can not delete anonymous user")
+            raise quoted(400, "Can not delete anonymous user")
         del state.users[user_id]
         state.passwords.pop(user_id, None)
     return Response.empty(204)
@@ -650,16 +621,12 @@ def delete_user(state: NexusState, req: Request) -> Response:
 ROLE_SOURCES = ("default", "LDAP")
 
 
-def _role_view(doc: dict) -> dict:
-    return _public(doc)
-
-
 def list_roles(state: NexusState, req: Request) -> Response:
     source = req.arg("source") or ""
     if source and source not in ROLE_SOURCES:
-        raise _message(400, f"Source '{source}' not found.")
+        raise quoted(400, f"Source '{source}' not found.")
     with state.lock:
-        roles = [_role_view(r) for r in state.roles.values() if not source or r["source"] == source]
+        roles = [public(r) for r in state.roles.values() if not source or r["source"] == source]
     return Response.json(sorted(roles, key=lambda r: r["id"]))
 
 
@@ -667,12 +634,12 @@ def get_role(state: NexusState, req: Request) -> Response:
     role_id = req.params["id"]
     source = req.arg("source") or DEFAULT_SOURCE
     if source not in ROLE_SOURCES:
-        raise _message(400, f"Source '{source}' not found.")
+        raise quoted(400, f"Source '{source}' not found.")
     with state.lock:
         doc = state.roles.get(role_id)
         if doc is None or doc["source"] != source:
-            raise _message(404, f"Role '{role_id}' not found.")
-        return Response.json(_role_view(doc))
+            raise quoted(404, f"Role '{role_id}' not found.")
+        return Response.json(public(doc))
 
 
 def _role_fields(body: dict) -> dict:
@@ -689,11 +656,11 @@ def _role_fields(body: dict) -> dict:
 def _check_role_references(state: NexusState, role_id: str, fields: dict) -> None:
     for child in fields["roles"]:
         if child not in state.roles:
-            raise _message(400, f"Role '{child}' contained in role '{role_id}' not found.")
+            raise quoted(400, f"Role '{child}' contained in role '{role_id}' not found.")
     privileges = all_privileges(state)
     for name in fields["privileges"]:
         if name.lower() not in privileges:
-            raise _message(400, f"Privilege '{name}' contained in role '{role_id}' not found.")
+            raise quoted(400, f"Privilege '{name}' contained in role '{role_id}' not found.")
 
 
 def _contains_itself(state: NexusState, role_id: str, children: list[str]) -> bool:
@@ -714,31 +681,31 @@ def create_role(state: NexusState, req: Request) -> Response:
     role_id = fields["id"]
     with state.lock:
         if role_id in state.roles:
-            raise _message(400, f"Role '{role_id}' already exists, use a unique roleId.")
+            raise quoted(400, f"Role '{role_id}' already exists, use a unique roleId.")
         _check_role_references(state, role_id, fields)
         doc = {"id": role_id, "source": DEFAULT_SOURCE, "name": fields["name"],
                "description": fields["description"], "readOnly": False,
                "privileges": fields["privileges"], "roles": fields["roles"]}
         state.roles[role_id] = doc
-        return Response.json(_role_view(doc))
+        return Response.json(public(doc))
 
 
 def update_role(state: NexusState, req: Request) -> Response:
     role_id = req.params["id"]
     fields = _role_fields(_body(req))
     if fields["id"] != role_id:
-        raise _message(409, f"The Role id '{fields['id']}' does not match the id used in the "
-                            f"path '{role_id}'.")
+        raise quoted(409, f"The Role id '{fields['id']}' does not match the id used in the "
+                          f"path '{role_id}'.")
     with state.lock:
         doc = state.roles.get(role_id)
         if doc is None or doc["source"] != DEFAULT_SOURCE:
-            raise _message(404, f"Role '{role_id}' not found.")
+            raise quoted(404, f"Role '{role_id}' not found.")
         if doc["readOnly"]:
-            raise _message(400, f"Role '{role_id}' is internal and cannot be modified or deleted.")
+            raise quoted(400, f"Role '{role_id}' is internal and cannot be modified or deleted.")
         _check_role_references(state, role_id, fields)
         if _contains_itself(state, role_id, fields["roles"]):
-            raise _message(400, f"Role '{role_id}' cannot contain itself either directly or "
-                                f"indirectly through child roles.")
+            raise quoted(400, f"Role '{role_id}' cannot contain itself either directly or "
+                              f"indirectly through child roles.")
         doc.update({"name": fields["name"], "description": fields["description"],
                     "privileges": fields["privileges"], "roles": fields["roles"]})
     return Response.empty(204)
@@ -749,9 +716,9 @@ def delete_role(state: NexusState, req: Request) -> Response:
     with state.lock:
         doc = state.roles.get(role_id)
         if doc is None or doc["source"] != DEFAULT_SOURCE:
-            raise _message(404, f"Role '{role_id}' not found.")
+            raise quoted(404, f"Role '{role_id}' not found.")
         if doc["readOnly"]:
-            raise _message(400, f"Role '{role_id}' is internal and cannot be modified or deleted.")
+            raise quoted(400, f"Role '{role_id}' is internal and cannot be modified or deleted.")
         del state.roles[role_id]
         # Nexus's security configuration cleaner drops dangling references.
         for other in state.roles.values():
@@ -766,7 +733,7 @@ def delete_role(state: NexusState, req: Request) -> Response:
 # --- privileges -----------------------------------------------------------------------------------
 def list_privileges(state: NexusState, req: Request) -> Response:
     with state.lock:
-        docs = [_public(d) for d in all_privileges(state).values()]
+        docs = [public(d) for d in all_privileges(state).values()]
     return Response.json(sorted(docs, key=lambda d: d["name"]))
 
 
@@ -775,8 +742,8 @@ def get_privilege(state: NexusState, req: Request) -> Response:
     with state.lock:
         doc = all_privileges(state).get(name.lower())
         if doc is None:
-            raise _message(404, f"Privilege '{name}' not found.")
-        return Response.json(_public(doc))
+            raise quoted(404, f"Privilege '{name}' not found.")
+        return Response.json(public(doc))
 
 
 def _privilege_from_body(kind: str, body: dict) -> dict:
@@ -785,7 +752,7 @@ def _privilege_from_body(kind: str, body: dict) -> dict:
     errors: list[tuple[str, str]] = []
     if _blank(name):
         errors.append(("PARAMETER name", "must not be blank"))
-    elif not NAME_RE.match(name or ""):
+    elif not NAME_REGEX.match(name or ""):
         errors.append(("PARAMETER name", NAME_MESSAGE))
     doc: dict[str, Any] = {"type": kind, "name": name,
                            "description": _text(body, "description") or "", "readOnly": False}
@@ -794,10 +761,10 @@ def _privilege_from_body(kind: str, body: dict) -> dict:
         actions: list[str] = []
         if raw is not None:
             if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
-                raise _json_error("'actions' must be an array of strings")
+                raise unreadable("'actions' must be an array of strings")
             bad = [a for a in raw if a not in ALL_ACTIONS]
             if bad:
-                raise _json_error(f"Cannot deserialize PrivilegeAction from '{bad[0]}'")
+                raise unreadable(f"Cannot deserialize PrivilegeAction from '{bad[0]}'")
             actions = list(raw)
         if not actions:
             errors.append(("PARAMETER actions", "must not be empty"))
@@ -823,13 +790,13 @@ def _check_privilege_rules(state: NexusState, doc: dict) -> None:
         return
     invalid = [a for a in dict.fromkeys(doc["actions"]) if a not in ACTIONS_BY_TYPE[kind]]
     if invalid:
-        raise _message(400, f"Privilege of type '{kind}' cannot use action(s) of type "
-                            f"'{','.join(invalid)}'.")
+        raise quoted(400, f"Privilege of type '{kind}' cannot use action(s) of type "
+                          f"'{','.join(invalid)}'.")
     if kind.startswith("repository-"):
         _check_repository_and_format(state, doc)
     if kind == "repository-content-selector":
         if doc["contentSelector"].lower() not in state.content_selectors:
-            raise _message(400, f"Invalid content selector '{doc['contentSelector']}' supplied.")
+            raise quoted(400, f"Invalid content selector '{doc['contentSelector']}' supplied.")
 
 
 def _check_repository_and_format(state: NexusState, doc: dict) -> None:
@@ -837,11 +804,11 @@ def _check_repository_and_format(state: NexusState, doc: dict) -> None:
     repo_name, fmt = doc["repository"], doc["format"]
     repository = state.repositories.get(repo_name.lower())
     if repo_name != "*" and repository is None:
-        raise _message(400, f"Invalid repository '{repo_name}' supplied.")
+        raise quoted(400, f"Invalid repository '{repo_name}' supplied.")
     if fmt != "*" and repository is not None and repository["format"] != fmt:
-        raise _message(400, f"Invalid format '{fmt}' supplied for repository '{repo_name}'.")
+        raise quoted(400, f"Invalid format '{fmt}' supplied for repository '{repo_name}'.")
     if fmt != "*" and fmt not in FORMATS:
-        raise _message(400, f"Invalid format '{fmt}' supplied.")
+        raise quoted(400, f"Invalid format '{fmt}' supplied.")
 
 
 def _privilege_handlers(kind: str) -> tuple[Callable[..., Response], Callable[..., Response]]:
@@ -850,7 +817,7 @@ def _privilege_handlers(kind: str) -> tuple[Callable[..., Response], Callable[..
         with state.lock:
             _check_privilege_rules(state, doc)
             if doc["name"].lower() in all_privileges(state):
-                raise _message(400, f"Privilege '{doc['name']}' already exists, use a unique name.")
+                raise quoted(400, f"Privilege '{doc['name']}' already exists, use a unique name.")
             state.privileges[doc["name"].lower()] = doc
         return Response.empty(201)
 
@@ -858,19 +825,19 @@ def _privilege_handlers(kind: str) -> tuple[Callable[..., Response], Callable[..
         name = req.params["privilegeName"]
         doc = _privilege_from_body(kind, _body(req))
         if doc["name"] != name:
-            raise _message(409, f"The privilege name '{doc['name']}' does not match the name "
-                                f"used in the path '{name}'.")
+            raise quoted(409, f"The privilege name '{doc['name']}' does not match the name "
+                              f"used in the path '{name}'.")
         with state.lock:
             _check_privilege_rules(state, doc)
             existing = all_privileges(state).get(name.lower())
             if existing is None:
-                raise _message(404, f"Privilege '{name}' not found.")
+                raise quoted(404, f"Privilege '{name}' not found.")
             if existing["readOnly"]:
-                raise _message(400, f"Privilege '{name}' is internal and cannot be modified or "
-                                    f"deleted.")
+                raise quoted(400, f"Privilege '{name}' is internal and cannot be modified or "
+                                  f"deleted.")
             if existing["type"] != kind:
-                raise _message(400, f"Privilege '{name}' is of type '{existing['type']}', not "
-                                    f"'{kind}'.")
+                raise quoted(400, f"Privilege '{name}' is of type '{existing['type']}', not "
+                                  f"'{kind}'.")
             state.privileges[name.lower()] = doc
         return Response.empty(204)
 
@@ -882,10 +849,10 @@ def delete_privilege(state: NexusState, req: Request) -> Response:
     with state.lock:
         doc = all_privileges(state).get(name.lower())
         if doc is None:
-            raise _message(404, f"Privilege '{name}' not found.")
+            raise quoted(404, f"Privilege '{name}' not found.")
         if doc["readOnly"]:
-            raise _message(400, f"Privilege '{name}' is internal and cannot be modified or "
-                                f"deleted.")
+            raise quoted(400, f"Privilege '{name}' is internal and cannot be modified or "
+                              f"deleted.")
         del state.privileges[name.lower()]
         for role in state.roles.values():
             kept = [p for p in role["privileges"] if p.lower() != name.lower()]
@@ -897,19 +864,19 @@ def delete_privilege(state: NexusState, req: Request) -> Response:
 # --- content selectors ----------------------------------------------------------------------------
 def list_selectors(state: NexusState, req: Request) -> Response:
     with state.lock:
-        return Response.json([_public(d) for d in state.content_selectors.values()])
+        return Response.json([public(d) for d in state.content_selectors.values()])
 
 
 def _find_selector(state: NexusState, name: str) -> dict:
     doc = state.content_selectors.get(name.lower())
     if doc is None:
-        raise _message(404, f"No selector found for {name}")
+        raise quoted(404, f"No selector found for {name}")
     return doc
 
 
 def get_selector(state: NexusState, req: Request) -> Response:
     with state.lock:
-        return Response.json(_public(_find_selector(state, req.params["name"])))
+        return Response.json(public(_find_selector(state, req.params["name"])))
 
 
 def create_selector(state: NexusState, req: Request) -> Response:
@@ -919,12 +886,11 @@ def create_selector(state: NexusState, req: Request) -> Response:
     errors: list[tuple[str, str]] = []
     if _blank(name):
         errors.append(("PARAMETER name", "must not be blank"))
-    elif not NAME_RE.match(name or ""):
+    elif not NAME_REGEX.match(name or ""):
         errors.append(("PARAMETER name", NAME_MESSAGE))
     with state.lock:
         if name and name.lower() in state.content_selectors:
-            errors.append(("PARAMETER name",
-                           "Name is already used, must be unique (ignoring case)"))
+            errors.append(("PARAMETER name", NAME_TAKEN))
         if errors:
             raise ApiError.validation(errors)
         _validate_expression(expression)
@@ -959,7 +925,7 @@ def delete_selector(state: NexusState, req: Request) -> Response:
 
 # --- LDAP ----------------------------------------------------------------------------------------
 def _ldap_view(doc: dict, order: int) -> dict:
-    view = _public(doc)
+    view = public(doc)
     view["order"] = order
     return view
 
@@ -968,7 +934,7 @@ def _find_ldap(state: NexusState, name: str) -> tuple[int, dict]:
     for index, doc in enumerate(state.ldap_servers):
         if doc["name"] == name:
             return index, doc
-    raise _message(404, f"LDAP server {name} not found")
+    raise quoted(404, f"LDAP server {name} not found")
 
 
 def _enum_key(value: Optional[str]) -> Optional[str]:
@@ -990,13 +956,13 @@ def _validate_ldap(state: NexusState, body: dict, schema_name: str,
         expected = {"string": str, "integer": int, "boolean": bool}[prop["type"]]
         if value is not None and (not isinstance(value, expected)
                                   or (expected is int and isinstance(value, bool))):
-            raise _json_error(f"'{key}' must be of type {prop['type']}")
+            raise unreadable(f"'{key}' must be of type {prop['type']}")
         if value is not None and "enum" in prop:
             # 3.94's schemas spell these enums differently (LDAPS, simple, CRAM-MD5, DYNAMIC):
             # take either spelling, keep the release's own.
             spelled = {_enum_key(choice): choice for choice in prop["enum"]}
             if _enum_key(value) not in spelled:
-                raise _json_error(f"'{value}' is not one of {prop['enum']} for '{key}'")
+                raise unreadable(f"'{value}' is not one of {prop['enum']} for '{key}'")
             value = spelled[_enum_key(value)]
         fields[key] = value
     errors: list[tuple[str, str]] = []
@@ -1090,12 +1056,12 @@ def delete_ldap(state: NexusState, req: Request) -> Response:
 def change_ldap_order(state: NexusState, req: Request) -> Response:
     body = req.json()
     if not isinstance(body, list) or not all(isinstance(v, str) for v in body):
-        raise _json_error("expected an array of LDAP server names")
+        raise unreadable("expected an array of LDAP server names")
     with state.lock:
         by_name = {d["name"]: d for d in state.ldap_servers}
         unknown = [name for name in body if name not in by_name]
         if unknown:
-            raise _message(404, f"LDAP server {unknown[0]} not found")
+            raise quoted(404, f"LDAP server {unknown[0]} not found")
         ordered = [by_name[name] for name in dict.fromkeys(body)]
         ordered += [d for d in state.ldap_servers if d["name"] not in body]
         state.ldap_servers[:] = ordered

@@ -1,0 +1,357 @@
+"""The rendered nginx config, run by a real nginx in front of stand-in group/hosted/UI backends.
+
+nginx runs unprivileged on loopback with a throw-away prefix; the backends record every request
+(method, path, forwarded headers, body size), so the tests see where each docker call lands.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import pwd
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from components.reverse_proxy import (
+    ReverseProxySettings,
+    render_from_settings,
+    render_nginx_conf,
+    repository_port,
+    write_bundle,
+)
+from components.tls import TlsMaterialProvider
+
+ROOT = Path(__file__).resolve().parent.parent
+REGISTRY = "registry.example.test"
+UI = "nexus.example.test"
+NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
+
+
+# --- stand-in Nexus connectors ------------------------------------------------------------------
+@dataclass
+class Seen:
+    backend: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    body_bytes: int
+
+
+class Backends:
+    """Three HTTP servers standing in for the group, hosted and UI ports of Nexus."""
+
+    def __init__(self) -> None:
+        self.seen: list[Seen] = []
+        self.lock = threading.Lock()
+        self.servers = {name: self._serve(name) for name in ("group", "hosted", "ui")}
+
+    def port(self, name: str) -> int:
+        return self.servers[name].server_address[1]
+
+    def take(self) -> list[Seen]:
+        with self.lock:
+            seen, self.seen = self.seen, []
+        return seen
+
+    def close(self) -> None:
+        for server in self.servers.values():
+            server.shutdown()
+            server.server_close()
+
+    def _serve(self, name: str) -> ThreadingHTTPServer:
+        backends = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                size = self._drain_body()
+                with backends.lock:
+                    backends.seen.append(Seen(name, self.command, self.path, dict(self.headers.items()), size))
+                payload = json.dumps({"backend": name}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            def _drain_body(self) -> int:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    total = 0
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0], 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass
+                            return total
+                        total += len(self.rfile.read(size))
+                        self.rfile.readline()
+                remaining, total = int(self.headers.get("Content-Length") or 0), 0
+                while remaining:
+                    chunk = self.rfile.read(min(remaining, 1 << 20))
+                    if not chunk:
+                        break
+                    total += len(chunk)
+                    remaining -= len(chunk)
+                return total
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+
+# --- nginx --------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Proxy:
+    port: int
+    ca_file: str
+    backends: Backends
+
+
+@pytest.fixture(scope="module")
+def proxy() -> Iterator[Proxy]:
+    if NGINX is None:
+        pytest.skip("nginx is not installed (apt-get install -y nginx)")
+    provider = TlsMaterialProvider()
+    tls = provider.create(provider.check({}, {"hostnames": [REGISTRY, UI]}).inputs).outs
+    backends = Backends()
+    prefix = Path(tempfile.mkdtemp(prefix="nexus-nginx-"))
+    process = None
+    try:
+        port = free_port()
+        files = write_bundle(prefix / "conf.d", conf="", cert_pem=tls["certPem"], key_pem=tls["keyPem"],
+                             ca_cert_pem=tls["caCertPem"], registry_host=REGISTRY)
+        site = render_nginx_conf(
+            registry_host=REGISTRY, pull_port=backends.port("group"), push_port=backends.port("hosted"),
+            ui_host=UI, ui_port=backends.port("ui"), cert_path=str(files["cert"]), key_path=str(files["key"]),
+            listen_address="127.0.0.1", listen_port=port,
+        )
+        files["conf"].write_text(site)
+        for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (prefix / temp).mkdir()
+        (prefix / "nginx.conf").write_text(f"""\
+worker_processes 1;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {files["conf"]};
+}}
+""")
+        run_as: dict[str, Any] = {}
+        if os.geteuid() == 0:  # never run the proxy under test as root
+            nobody = pwd.getpwnam("nobody")
+            for path in [prefix, *prefix.rglob("*")]:
+                os.chown(path, nobody.pw_uid, nobody.pw_gid)
+            run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+        process = subprocess.Popen(
+            [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", f"daemon off; pid {prefix}/nginx.pid;"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **run_as,
+        )
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log = (prefix / "error.log").read_text() if (prefix / "error.log").exists() else ""
+                    output = process.stdout.read().decode() if process.poll() is not None else ""
+                    pytest.fail(f"nginx did not start:\n{output}\n{log}")
+                time.sleep(0.05)
+        yield Proxy(port, str(files["ca"]), backends)
+    finally:
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        backends.close()
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+class Client:
+    """HTTPS to 127.0.0.1 with SNI and certificate checks for `host`, like a docker client."""
+
+    def __init__(self, proxy: Proxy, host: str) -> None:
+        self.proxy, self.host = proxy, host
+        self.context = ssl.create_default_context(cafile=proxy.ca_file)
+
+    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+                chunked: bool = False) -> http.client.HTTPResponse:
+        conn = http.client.HTTPSConnection(self.host, self.proxy.port, context=self.context, timeout=60)
+        conn.sock = self.context.wrap_socket(
+            socket.create_connection(("127.0.0.1", self.proxy.port), timeout=60), server_hostname=self.host
+        )
+        conn.request(method, path, body=body, headers={"Host": f"{self.host}:{self.proxy.port}", **(headers or {})},
+                     encode_chunked=chunked)
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        return response
+
+
+def routed(proxy: Proxy, host: str, calls: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    client = Client(proxy, host)
+    proxy.backends.take()
+    for method, path in calls:
+        assert client.request(method, path, body=b"{}" if method in ("PUT", "POST", "PATCH") else None).status == 200
+    return [(s.backend, s.method, s.path) for s in proxy.backends.take()]
+
+
+# --- routing ------------------------------------------------------------------------------------
+PULLS = [
+    ("GET", "/v2/"),
+    ("GET", "/v2/library/alpine/manifests/3.20"),
+    ("HEAD", "/v2/library/alpine/manifests/3.20"),
+    ("GET", "/v2/library/alpine/blobs/sha256:" + "a" * 64),
+    ("HEAD", "/v2/library/alpine/blobs/sha256:" + "a" * 64),
+    ("GET", "/v2/library/alpine/tags/list"),
+    ("GET", "/v2/token?scope=repository:library/alpine:pull"),
+]
+UPLOAD = "/v2/team/app/blobs/uploads/5c6b1f3e-0d6a-4d52-9c1e-2d7f0f1d6a11"
+PUSHES = [
+    ("POST", "/v2/team/app/blobs/uploads/"),
+    ("PATCH", UPLOAD),
+    ("GET", UPLOAD),  # upload status lives where the session is
+    ("PUT", UPLOAD + "?digest=sha256:" + "b" * 64),
+    ("PUT", "/v2/team/app/manifests/1.0"),
+    ("DELETE", "/v2/team/app/manifests/sha256:" + "c" * 64),
+]
+
+
+def test_pulls_reach_the_group_connector(proxy):
+    assert routed(proxy, REGISTRY, PULLS) == [("group", m, p) for m, p in PULLS]
+
+
+def test_pushes_and_upload_sessions_reach_the_hosted_connector(proxy):
+    assert routed(proxy, REGISTRY, PUSHES) == [("hosted", m, p) for m, p in PUSHES]
+
+
+def test_ui_host_reaches_the_ui_port(proxy):
+    calls = [("GET", "/"), ("GET", "/service/rest/v1/status"), ("POST", "/service/rest/v1/components?repository=raw")]
+    assert routed(proxy, UI, calls) == [("ui", m, p) for m, p in calls]
+
+
+def test_forwarded_headers_tell_nexus_the_original_scheme_host_and_client(proxy):
+    client = Client(proxy, REGISTRY)
+    proxy.backends.take()
+    client.request("GET", "/v2/")
+    (seen,) = proxy.backends.take()
+    assert seen.headers["X-Forwarded-Proto"] == "https"
+    assert seen.headers["Host"] == f"{REGISTRY}:{proxy.port}"  # Nexus builds Location URLs from it
+    assert seen.headers["X-Forwarded-For"] == "127.0.0.1"
+    assert seen.headers["X-Real-IP"] == "127.0.0.1"
+    assert seen.headers["X-Forwarded-Port"] == str(proxy.port)
+
+
+def test_large_layers_pass_without_a_body_limit(proxy):
+    client = Client(proxy, REGISTRY)
+    proxy.backends.take()
+    size = 24 * 1024 * 1024  # far above nginx's 1 MiB default client_max_body_size
+    assert client.request("PUT", UPLOAD + "?digest=sha256:" + "d" * 64, body=b"\0" * size).status == 200
+    chunks = (b"\1" * (1024 * 1024) for _ in range(8))
+    assert client.request("PATCH", UPLOAD, body=chunks, chunked=True,
+                          headers={"Content-Type": "application/octet-stream"}).status == 200
+    seen = proxy.backends.take()
+    assert [(s.backend, s.method, s.body_bytes) for s in seen] == [("hosted", "PUT", size), ("hosted", "PATCH", 8 * 1024 * 1024)]
+
+
+def test_certificate_is_checked_against_the_generated_ca(proxy):
+    client = Client(proxy, "unknown.example.test")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        client.request("GET", "/v2/")
+
+
+# --- rendering helpers ----------------------------------------------------------------------------
+REPOS = [
+    {"name": "docker-hosted", "type": "hosted", "httpPort": 5001},
+    {"name": "docker-group", "type": "group", "httpPort": 5000},
+    {"name": "docker-hub", "type": "proxy"},
+]
+
+
+def test_render_from_settings_resolves_repository_ports():
+    settings = ReverseProxySettings.from_config(
+        {"registryHost": REGISTRY, "pullRepository": "docker-group", "pushRepository": "Docker-Hosted", "uiHost": UI}
+    )
+    conf = render_from_settings(settings, REPOS, ui_port=18081)
+    assert "server 127.0.0.1:5000;" in conf and "server 127.0.0.1:5001;" in conf and "server 127.0.0.1:18081;" in conf
+    assert "map $request_method" in conf and " if " not in conf
+    assert "client_max_body_size 0;" in conf and "proxy_request_buffering off;" in conf
+    assert "ssl_certificate /etc/nginx/ssl/nexus-registry.crt;" in conf
+    assert "listen 443 ssl;" in conf
+
+
+def test_repository_port_errors_name_the_config_key():
+    with pytest.raises(ValueError, match=r"reverseProxy.pullRepository: no repository named 'nope'"):
+        repository_port(REPOS, "nope", "reverseProxy.pullRepository")
+    with pytest.raises(ValueError, match="has no httpPort"):
+        repository_port(REPOS, "docker-hub", "reverseProxy.pushRepository")
+
+
+def test_values_that_could_inject_nginx_directives_are_refused():
+    with pytest.raises(ValueError, match="reverseProxy.tlsKeyPath"):
+        render_nginx_conf(registry_host=REGISTRY, pull_port=1, push_port=2, cert_path="/c.crt",
+                          key_path="/k.key; include /etc/passwd")
+    with pytest.raises(ValueError, match="server_name"):
+        render_nginx_conf(registry_host="a b", pull_port=1, push_port=2, cert_path="/c", key_path="/k")
+
+
+def test_bundle_key_is_private(tmp_path):
+    files = write_bundle(tmp_path / "out", conf="x", cert_pem="c", key_pem="k", ca_cert_pem="ca", registry_host=REGISTRY)
+    assert files["key"].stat().st_mode & 0o777 == 0o600
+    assert files["ca"].name == "ca.crt" and files["conf"].read_text() == "x"
+
+
+def test_schema_defaults_match_settings_defaults():
+    schema = json.loads((ROOT / "schemas" / "reverseProxy.schema.json").read_text())
+    settings = ReverseProxySettings.from_config({"registryHost": REGISTRY, "pullRepository": "g", "pushRepository": "h"})
+    declared = {k: v["default"] for k, v in schema["properties"].items() if "default" in v}
+    assert declared == {
+        "listenPort": settings.listen_port, "tlsCertPath": settings.tls_cert_path,
+        "tlsKeyPath": settings.tls_key_path, "upstreamHost": settings.upstream_host,
+        "timeoutSeconds": settings.timeout_seconds, "outputDir": settings.output_dir,
+    }
+
+
+def test_schema_is_valid_documented_and_closed():
+    schema = json.loads((ROOT / "schemas" / "reverseProxy.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    assert schema["additionalProperties"] is False
+    assert all(v.get("description") for v in schema["properties"].values())
+    validator = Draft202012Validator(schema)
+    assert not list(validator.iter_errors({"registryHost": REGISTRY, "pullRepository": "g", "pushRepository": "h"}))
+    assert list(validator.iter_errors({"registryHost": REGISTRY, "pullRepository": "g"}))
