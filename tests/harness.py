@@ -220,5 +220,12 @@ def changed_steps(preview: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [s for s in preview.get("steps", []) if s.get("op") not in ("same", "read")]
 
 
+def changed_inputs(step: Mapping[str, Any]) -> list[str]:
+    """Input keys a planned update changes (what `preview --diff` prints for the step)."""
+    old = (step.get("oldState") or {}).get("inputs", {})
+    new = (step.get("newState") or {}).get("inputs", {})
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k) and k != "__provider")
+
+
 def temp_dir(prefix: str = "nexus-rac-") -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix))

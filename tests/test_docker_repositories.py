@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import configure
-from tests.harness import changed_steps
+from tests.harness import changed_inputs, changed_steps
 from tests.samples import repository, seed_registry
 
 pytestmark = pytest.mark.engine
@@ -54,7 +54,7 @@ def test_changed_field_updates_only_that_repository(workspace, nexus):
 
     steps = changed_steps(workspace.preview_json())
     assert [(s["op"], s["urn"].split("::")[-1]) for s in steps] == [("update", "google-hub")]
-    assert steps[0].get("diffReasons") == ["contentMaxAge"]
+    assert changed_inputs(steps[0]) == ["contentMaxAge"]
     nexus_log_start = len(nexus.requests()) if not nexus.is_live else 0
     workspace.up()
     assert server_repo(nexus, "google-hub")["proxy"]["contentMaxAge"] == 60
