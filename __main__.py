@@ -9,11 +9,8 @@ from components import stack
 
 cfg = stack.load_validated_config()
 
-bootstrap = stack.bootstrap(cfg)
-blob_stores = stack.blob_stores(cfg, bootstrap)
-cleanup_policies = stack.cleanup_policies(cfg, bootstrap)
-routing_rules = stack.routing_rules(cfg, bootstrap)
-repositories = stack.repositories(cfg, bootstrap, blob_stores, cleanup_policies, routing_rules)
+registry = stack.core(cfg)          # bootstrap, blob stores, cleanup policies, routing rules, repositories
+stack.security(registry)            # realms, anonymous access, selectors, privileges, roles, users, LDAP
 
 pulumi.export("nexusUrl", cfg.nexus["url"])
 pulumi.export("repositories", sorted(r["name"] for r in cfg.get("repositories", [])))

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -64,19 +64,59 @@ class ConfigError(Exception):
                          f"Nexus:\n{lines}")
 
 
-@dataclass(frozen=True)
 class ServerFacts:
-    """What a reachable Nexus already has, for references to objects not declared in config."""
+    """What a reachable Nexus already has, for references to objects the config does not
+    declare. Subclasses load each list lazily, so validation asks only what it needs."""
 
-    version: tuple[int, int, int]
-    pro: bool
-    blob_stores: frozenset[str] = frozenset()
-    cleanup_policies: frozenset[str] = frozenset()
-    routing_rules: frozenset[str] = frozenset()
-    repositories: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # lower name -> (format, type)
+    def __init__(self, version: tuple[int, int, int], pro: bool, **lists: Any) -> None:
+        self.version = version
+        self.pro = pro
+        self._lists = {k: v for k, v in lists.items()}
 
     def at_least(self, version: tuple[int, int, int]) -> bool:
         return self.version >= version
+
+    def _list(self, name: str) -> Any:
+        if name not in self._lists:
+            self._lists[name] = self.load(name)
+        return self._lists[name]
+
+    def load(self, name: str) -> Any:
+        """Fetch one list from the server (overridden by the preflight)."""
+        return {} if name == "repositories" else frozenset()
+
+    @property
+    def blob_stores(self) -> frozenset[str]:
+        return self._list("blob_stores")
+
+    @property
+    def cleanup_policies(self) -> frozenset[str]:
+        return self._list("cleanup_policies")
+
+    @property
+    def routing_rules(self) -> frozenset[str]:
+        return self._list("routing_rules")
+
+    @property
+    def repositories(self) -> Mapping[str, tuple[str, str]]:
+        """lower-cased name -> (format, type)"""
+        return self._list("repositories")
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self._list("roles")
+
+    @property
+    def privileges(self) -> frozenset[str]:
+        return self._list("privileges")
+
+    @property
+    def content_selectors(self) -> frozenset[str]:
+        return self._list("content_selectors")
+
+    @property
+    def available_realms(self) -> frozenset[str]:
+        return self._list("available_realms")
 
 
 @dataclass
@@ -160,8 +200,17 @@ def validate(cfg: StackConfig, server: Optional[ServerFacts] = None) -> list[Pro
     """Every problem in the config; empty when it is good to apply."""
     problems = list(schema_problems(cfg.values))
     if not problems:  # cross checks assume the shapes the schema guarantees
-        problems += cross_reference_problems(cfg.values, server)
+        expanded, preset_problems = expanded_values(cfg)
+        problems += preset_problems
+        problems += cross_reference_problems(expanded, server)
+        problems += security_problems(expanded, server)
     return problems + list(secret_problems(cfg))
+
+
+def expanded_values(cfg: StackConfig) -> tuple[dict[str, Any], list[Problem]]:
+    """The config with the one-line presets replaced by what they stand for."""
+    from .presets import expand
+    return expand(cfg.values)
 
 
 def require_valid(cfg: StackConfig, server: Optional[ServerFacts] = None) -> None:
@@ -424,9 +473,106 @@ def _server_capability_problems(at: str, repo: Mapping[str, Any], server: Option
                 problems.append(Problem(f"{at}.{name}", f"{name} is a Nexus Pro feature; this server "
                                         "is Community Edition (remove it; route pushes to the hosted "
                                         "repository through the reverse proxy instead)"))
+    if server.at_least((3, 89, 0)) and repo["name"] != repo["name"].lower():
+        problems.append(Problem(f"{at}.name", f"Nexus 3.89+ requires lower-case docker repository names "
+                                f"(docker image references are lower case); use '{repo['name'].lower()}'"))
     if repo.get("pathEnabled") is not None and not server.at_least((3, 83, 0)):
         problems.append(Problem(f"{at}.pathEnabled", "pathEnabled needs Nexus 3.83 or later; this "
                                 f"server is {'.'.join(map(str, server.version))} (remove it or upgrade)"))
+    return problems
+
+
+BUILT_IN_ROLES = frozenset({"nx-admin", "nx-anonymous"})
+# Since 3.60 authorization is part of the authenticating realm; Nexus refuses the old id.
+RETIRED_REALMS = {"NexusAuthorizingRealm": (3, 60, 0)}
+
+
+def security_problems(values: Mapping[str, Any], server: Optional[ServerFacts] = None) -> list[Problem]:
+    """References between users, roles, privileges, selectors and repositories; passwords."""
+    security = values.get("security") or {}
+    if not security:
+        return []
+    problems: list[Problem] = []
+    users = security.get("users", [])
+    roles = security.get("roles", [])
+    privileges = security.get("privileges", [])
+    selectors = security.get("contentSelectors", [])
+    passwords = security.get("passwords", {}) or {}
+    problems += duplicate_name_problems("security.users", users, "userId")
+    problems += duplicate_name_problems("security.roles", roles, "id")
+    problems += duplicate_name_problems("security.privileges", privileges)
+    problems += duplicate_name_problems("security.contentSelectors", selectors)
+    problems += duplicate_name_problems("security.ldap", security.get("ldap", []))
+
+    def known(declared: Iterable[str], builtin: Iterable[str], on_server: Callable[[], frozenset[str]]) -> Callable[[str], bool]:
+        names = {n.lower() for n in declared} | {n.lower() for n in builtin}
+        return lambda name: name.lower() in names or (server is not None and name.lower() in on_server())
+
+    role_known = known((r["id"] for r in roles), BUILT_IN_ROLES, lambda: server.roles if server else frozenset())
+    privilege_known = known((p["name"] for p in privileges), (), lambda: server.privileges if server else frozenset())
+    selector_known = known((c["name"] for c in selectors), (), lambda: server.content_selectors if server else frozenset())
+    repos = {r["name"].lower(): r for r in values.get("repositories", [])}
+
+    for i, user in enumerate(users):
+        at = f"security.users[{i}]"
+        if user["userId"] == "admin":
+            problems.append(Problem(f"{at}.userId", "the admin user is managed by the bootstrap "
+                                    "(adminPassword); remove it here"))
+        for j, role in enumerate(user.get("roles", [])):
+            if not role_known(role):
+                problems.append(Problem(f"{at}.roles[{j}]", f"role '{role}' is not declared in security.roles "
+                                        "and is not built in (nx-admin, nx-anonymous)"))
+        if user["userId"] != "anonymous" and user["userId"] not in passwords and not user.get("adopt"):
+            problems.append(Problem(f"security.passwords.{user['userId']}", f"user '{user['userId']}' needs a "
+                                    f"password: pulumi config set --secret --path "
+                                    f"'security.passwords.{user['userId']}' <password>"))
+    for user_id in passwords:
+        if not any(u["userId"] == user_id for u in users):
+            problems.append(Problem(f"security.passwords.{user_id}", f"no user '{user_id}' is declared "
+                                    "(in security.users or security.pushers)"))
+    for i, role in enumerate(roles):
+        for j, name in enumerate(role.get("privileges", [])):
+            if not name.startswith("nx-") and not privilege_known(name):
+                problems.append(Problem(f"security.roles[{i}].privileges[{j}]", f"privilege '{name}' is not "
+                                        "declared in security.privileges (built-in ones start with nx-)"))
+        for j, name in enumerate(role.get("roles", [])):
+            if name == role["id"]:
+                problems.append(Problem(f"security.roles[{i}].roles[{j}]", "a role cannot contain itself"))
+            elif not role_known(name):
+                problems.append(Problem(f"security.roles[{i}].roles[{j}]", f"role '{name}' is not declared"))
+    for i, privilege in enumerate(privileges):
+        at = f"security.privileges[{i}]"
+        repo = privilege.get("repository")
+        if repo and repo != "*" and privilege["type"].startswith("repository"):
+            declared = repos.get(repo.lower())
+            on_server = server.repositories.get(repo.lower()) if server is not None and declared is None else None
+            if declared is None and on_server is None:
+                problems.append(Problem(f"{at}.repository", f"repository '{repo}' is not declared in "
+                                        "repositories (use * for all repositories of the format)"))
+            elif on_server is not None and on_server[0] != privilege.get("format", "docker"):
+                problems.append(Problem(f"{at}.format", f"'{repo}' is a {on_server[0]} repository"))
+        selector = privilege.get("contentSelector")
+        if selector and not selector_known(selector):
+            problems.append(Problem(f"{at}.contentSelector", f"content selector '{selector}' is not declared "
+                                    "in security.contentSelectors"))
+    problems += _realm_problems(security.get("realms"), server)
+    return problems
+
+
+def _realm_problems(realms: Optional[Sequence[str]], server: Optional[ServerFacts]) -> list[Problem]:
+    if not realms or server is None:
+        return []
+    problems = []
+    available = server.available_realms
+    for i, realm in enumerate(realms):
+        retired = RETIRED_REALMS.get(realm)
+        if retired and server.at_least(retired):
+            problems.append(Problem(f"security.realms[{i}]", f"{realm} is refused by Nexus since "
+                                    f"{'.'.join(map(str, retired[:2]))} (its job is part of "
+                                    "NexusAuthenticatingRealm); remove it"))
+        elif available and realm not in available:
+            problems.append(Problem(f"security.realms[{i}]", f"unknown realm '{realm}'; this server offers: "
+                                    f"{', '.join(sorted(available))}"))
     return problems
 
 

@@ -1,8 +1,8 @@
 """Server facts for validation, fetched by the program only when the config needs them.
 
-Most configs validate without asking Nexus anything. Only references to objects that the
-config does not declare (e.g. a blob store made by hand) or version/edition-gated fields make
-the program look at the server, so a routine preview costs no extra HTTP calls.
+Most configs validate without asking Nexus anything. References to objects the config does
+not declare (a blob store made by hand), version- or edition-gated fields and realm ids make
+the program look at the server, and then only at the lists those checks read.
 """
 from __future__ import annotations
 
@@ -14,17 +14,57 @@ from .client import Connection, NexusClient, NexusError
 from .config import ServerFacts, StackConfig
 
 GATED_FIELDS = ("pathEnabled", "writableMember", "subdomain")
+# fact name -> REST list path and how to name its items
+LISTS = {
+    "blob_stores": ("/v1/blobstores", "name"),
+    "routing_rules": ("/v1/routing-rules", "name"),
+    "roles": ("/v1/security/roles", "id"),
+    "privileges": ("/v1/security/privileges", "name"),
+    "content_selectors": ("/v1/security/content-selectors", "name"),
+    "available_realms": ("/v1/security/realms/available", "id"),
+}
 
 
 def needs_server(cfg: StackConfig) -> bool:
+    """Checks that cannot be made from the config alone."""
     repos = cfg.get("repositories", [])
     policies = cfg.get("cleanupPolicies", [])
+    security = cfg.get("security", {})
     return (any(field in repo for repo in repos for field in GATED_FIELDS)
-            or any("retain" in policy for policy in policies))
+            or any(repo["name"] != repo["name"].lower() for repo in repos)
+            or any("retain" in policy for policy in policies)
+            or bool(security.get("realms") or security.get("anonymousPull")))
+
+
+class LiveFacts(ServerFacts):
+    """Facts read from a running Nexus, one list at a time, on first use."""
+
+    def __init__(self, client: NexusClient, version: tuple[int, int, int], pro: bool) -> None:
+        super().__init__(version, pro)
+        self.client = client
+
+    def load(self, name: str) -> Any:
+        try:
+            if name == "repositories":
+                found = self.client.get_json("/v1/repositories") or []
+                return {str(r["name"]).lower(): (r.get("format", ""), r.get("type", "")) for r in found}
+            if name == "cleanup_policies":
+                found = self.client.get_json(self.client.cleanup_policy_base()) or []
+                key = "name"
+            else:
+                path, key = LISTS[name]
+                found = self.client.get_json(path) or []
+        except NexusError as err:
+            pulumi.log.warn(f"cannot read {name.replace('_', ' ')} from Nexus for validation "
+                            f"({err.message}); checked against the config only")
+            return {} if name == "repositories" else frozenset()
+        names = {str(item.get(key, "")) for item in found}
+        # Realm ids are case-sensitive; object names are not.
+        return frozenset(names if name == "available_realms" else {n.lower() for n in names})
 
 
 def server_facts(cfg: StackConfig) -> Optional[ServerFacts]:
-    """What the server has, or None when it cannot be asked yet (not started, first start)."""
+    """What the server has, or None when it cannot be asked yet (not started yet)."""
     connection = Connection.from_settings({**cfg.nexus, "retries": 0, "timeoutSeconds": 10},
                                           cfg.get("adminPassword"))
     client = NexusClient(connection)
@@ -34,21 +74,4 @@ def server_facts(cfg: StackConfig) -> Optional[ServerFacts]:
         pulumi.log.warn(f"Nexus is not reachable for server-side checks ({err.message}); "
                         "they run again when it is")
         return None
-    try:
-        stores = client.get_json("/v1/blobstores") or []
-        repos = client.get_json("/v1/repositories") or []
-        rules = client.get_json("/v1/routing-rules") or []
-        policies = client.get_json(client.cleanup_policy_base()) or []
-    except NexusError as err:
-        pulumi.log.warn(f"cannot list objects on Nexus for validation ({err.message}); "
-                        "references are checked against the config only")
-        return ServerFacts(info.version, info.pro)
-    return ServerFacts(
-        info.version, info.pro,
-        blob_stores=frozenset(_names(stores)), cleanup_policies=frozenset(_names(policies)),
-        routing_rules=frozenset(_names(rules)),
-        repositories={str(r["name"]).lower(): (r.get("format", ""), r.get("type", "")) for r in repos})
-
-
-def _names(items: list[dict[str, Any]]) -> list[str]:
-    return [str(item.get("name", "")).lower() for item in items]
+    return LiveFacts(client, info.version, info.pro)

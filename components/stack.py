@@ -1,6 +1,7 @@
 """Turns a validated stack config into resources, in dependency order."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
@@ -14,8 +15,33 @@ from .docker_group import DockerGroupRepository
 from .docker_hosted import DockerHostedRepository
 from .docker_proxy import DockerProxyRepository
 from .routing_rule import RoutingRule
+from .anonymous import AnonymousAccess
+from .content_selector import ContentSelector
+from .ldap import LdapOrder, LdapServer
+from .privilege import Privilege
+from .realms import Realms
+from .role import Role
+from .user import User
 
 Resources = dict[str, pulumi.Resource]  # lower-cased Nexus name -> resource
+
+
+@dataclass
+class Context:
+    """Everything declared so far, for features that refer to it (tasks need repositories,
+    webhooks need repositories, verification needs all of it)."""
+
+    cfg: StackConfig
+    bootstrap: pulumi.Resource
+    blob_stores: Resources = field(default_factory=dict)
+    cleanup_policies: Resources = field(default_factory=dict)
+    routing_rules: Resources = field(default_factory=dict)
+    repositories: Resources = field(default_factory=dict)
+    security: Resources = field(default_factory=dict)  # "realms", "anonymous", "role:<id>", ...
+
+    def all(self) -> list[pulumi.Resource]:
+        return [self.bootstrap, *self.blob_stores.values(), *self.cleanup_policies.values(),
+                *self.routing_rules.values(), *self.repositories.values(), *self.security.values()]
 REPOSITORY_CLASSES = {"hosted": DockerHostedRepository, "proxy": DockerProxyRepository,
                       "group": DockerGroupRepository}
 
@@ -31,7 +57,79 @@ def load_validated_config() -> StackConfig:
             problems = config.validate(cfg, facts)
     if problems:
         raise pulumi.RunError(str(config.ConfigError(problems, cfg.stack)))
-    return cfg
+    expanded, _ = config.expanded_values(cfg)
+    return StackConfig(expanded, cfg.secret_keys, cfg.stack)
+
+
+def core(cfg: StackConfig, depends_on: Sequence[pulumi.Resource] = ()) -> Context:
+    """The registry itself: bootstrap, blob stores, cleanup policies, routing rules,
+    repositories."""
+    boot = bootstrap(cfg, depends_on)
+    ctx = Context(cfg, boot)
+    ctx.blob_stores = blob_stores(cfg, boot)
+    ctx.cleanup_policies = cleanup_policies(cfg, boot)
+    ctx.routing_rules = routing_rules(cfg, boot)
+    ctx.repositories = repositories(cfg, boot, ctx.blob_stores, ctx.cleanup_policies, ctx.routing_rules)
+    return ctx
+
+
+def security(ctx: Context) -> Resources:
+    """Realms, anonymous access, content selectors, privileges, roles, users, LDAP — in the
+    order they refer to each other. Presets were already expanded into these lists."""
+    cfg, out = ctx.cfg, ctx.security
+    settings = cfg.get("security", {})
+    boot = ctx.bootstrap
+    if settings.get("realms"):
+        out["realms"] = Realms("realms", {"active": settings["realms"]}, opts=after(boot))
+    if settings.get("anonymous"):
+        out["anonymous"] = AnonymousAccess("anonymous", dict(settings["anonymous"]),
+                                           opts=after(boot, out.get("realms")))
+    for i, item in enumerate(settings.get("contentSelectors", [])):
+        out[f"selector:{item['name'].lower()}"] = ContentSelector(
+            item["name"], cfg.spec(("security", "contentSelectors", i), item), opts=after(boot))
+    for i, item in enumerate(settings.get("privileges", [])):
+        deps = [boot, ctx.repositories.get(str(item.get("repository", "")).lower()),
+                out.get(f"selector:{str(item.get('contentSelector', '')).lower()}")]
+        out[f"privilege:{item['name'].lower()}"] = Privilege(
+            item["name"], cfg.spec(("security", "privileges", i), item), opts=after(*deps))
+    roles = settings.get("roles", [])
+    for i, item in _nested_first(roles, "id", "roles"):
+        deps = [boot] + [out.get(f"privilege:{p.lower()}") for p in item.get("privileges", [])]
+        deps += [out.get(f"role:{r}") for r in item.get("roles", [])]
+        out[f"role:{item['id']}"] = Role(f"role-{item['id']}", cfg.spec(("security", "roles", i), item),
+                                         opts=after(*deps))
+    passwords = settings.get("passwords", {})
+    for i, item in enumerate(settings.get("users", [])):
+        spec = cfg.spec(("security", "users", i), item)
+        if item["userId"] in passwords:
+            spec["password"] = pulumi.Output.secret(passwords[item["userId"]])
+        deps = [boot, out.get("anonymous")] + [out.get(f"role:{r}") for r in item.get("roles", [])]
+        out[f"user:{item['userId']}"] = User(f"user-{item['userId']}", spec, opts=after(*deps))
+    ldap = settings.get("ldap", [])
+    for i, item in enumerate(ldap):
+        out[f"ldap:{item['name']}"] = LdapServer(f"ldap-{item['name']}", cfg.spec(("security", "ldap", i), item),
+                                                 opts=after(boot))
+    if len(ldap) > 1:
+        out["ldap-order"] = LdapOrder("ldap-order", {"names": [s["name"] for s in ldap]},
+                                      opts=after(*[out[f"ldap:{s['name']}"] for s in ldap]))
+    return out
+
+
+def _nested_first(items: Sequence[Mapping[str, Any]], key: str, children: str) -> list[tuple[int, Mapping[str, Any]]]:
+    """Items ordered so each comes after the items it names in `children` (no cycles: the
+    config check refused them)."""
+    ordered: list[tuple[int, Mapping[str, Any]]] = []
+    done: set[str] = set()
+    declared = {item[key] for item in items}
+    pending = list(enumerate(items))
+    while pending:
+        ready = [(i, it) for i, it in pending
+                 if all(c in done or c not in declared for c in it.get(children, []))] or pending[:1]
+        for i, it in ready:
+            ordered.append((i, it))
+            done.add(it[key])
+        pending = [p for p in pending if p not in ready]
+    return ordered
 
 
 def after(*resources: Optional[pulumi.Resource]) -> pulumi.ResourceOptions:
