@@ -79,8 +79,11 @@ def test_ci_pusher_can_push_to_hosted_only(workspace, nexus):
                          timeout=5).status_code == 401
     # Not an admin: the REST API stays closed to the robot.
     assert nexus.rest("GET", "/v1/security/users", CI_PASSWORD, user="ci").status_code == 403
-    # Pushing through the group is what fails on Community Edition (the seed post's 404).
-    assert requests.post(f"{group}/v2/team/app/blobs/uploads/", auth=auth, timeout=5).status_code == 404
+    # The robot has no rights on the group at all...
+    assert requests.post(f"{group}/v2/team/app/blobs/uploads/", auth=auth, timeout=5).status_code == 403
+    # ...and even the admin cannot push through a group on Community Edition (the seed's HTML 404).
+    refused = requests.post(f"{group}/v2/team/app/blobs/uploads/", auth=("admin", nexus.password), timeout=5)
+    assert refused.status_code == 404 and refused.text.lstrip().startswith("<")
 
 
 def test_role_and_privilege_drift_shows_in_refresh(workspace, nexus):
