@@ -1,27 +1,32 @@
-"""`python -m nexusctl <command>`; see `python -m nexusctl --help`."""
+"""`python -m nexusctl <command>`: the project's command line.
+
+Every module in this package that defines `register(subparsers)` adds its own command(s); the
+registered parser default `run(args) -> int` does the work and gives the exit code.
+"""
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
+
+import nexusctl
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nexusctl", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in sorted(pkgutil.iter_modules(nexusctl.__path__), key=lambda m: m.name):
+        loaded = importlib.import_module(f"nexusctl.{module.name}")
+        if hasattr(loaded, "register"):
+            loaded.register(commands)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="nexusctl", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="run the local stack against a fresh emulator")
-    passthrough = commands.add_parser("pulumi", help="run a pulumi command on a stack, offline")
-    passthrough.add_argument("stack")
-    passthrough.add_argument("args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from . import demo
-        return demo.main()
-    if args.command == "pulumi":
-        from . import engine
-        env = engine.environment(args.stack)
-        engine.ensure_stack(args.stack, env)
-        return engine.run(args.args, stack=args.stack, env=env).returncode
-    return 2
+    args = build_parser().parse_args(argv)
+    return int(args.run(args) or 0)
 
 
 if __name__ == "__main__":

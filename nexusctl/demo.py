@@ -6,6 +6,7 @@ State and emulator data live under .demo/ and are recreated on every run.
 """
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import subprocess
@@ -40,6 +41,11 @@ def step(title: str, args: list[str], env: dict[str, str]) -> None:
     if done.returncode != 0:
         raise SystemExit(f"demo failed at '{title}' (exit {done.returncode})")
     print(f"--- {title}: ok in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("demo", help="run the local stack against a fresh emulator (make demo)")
+    parser.set_defaults(run=lambda _args: main())
 
 
 def main() -> int:

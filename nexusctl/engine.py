@@ -1,6 +1,7 @@
 """Running the Pulumi CLI offline: which binary, which environment, which backend."""
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -62,3 +63,16 @@ def ensure_stack(stack: str, env: Mapping[str, str], cwd: Path = ROOT) -> None:
         created = run(["stack", "init", stack], env=env, capture=True, cwd=cwd)
         if created.returncode != 0:
             raise SystemExit(f"cannot create stack {stack}: {created.stderr.strip()}")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("pulumi", help="run a pulumi command on a stack, offline defaults")
+    parser.add_argument("stack")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="pulumi arguments, e.g. preview --diff")
+    parser.set_defaults(run=_run_passthrough)
+
+
+def _run_passthrough(args: argparse.Namespace) -> int:
+    env = environment(args.stack)
+    ensure_stack(args.stack, env)
+    return run(args.args, stack=args.stack, env=env).returncode
