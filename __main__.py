@@ -5,12 +5,15 @@ registering a single resource, so nothing is half-applied.
 """
 import pulumi
 
-from components import stack
+from components import stack, standup
 
 cfg = stack.load_validated_config()
 
-registry = stack.core(cfg)          # bootstrap, blob stores, cleanup policies, routing rules, repositories
+nexus = standup.stand_up(cfg)       # TLS material; the sonatype/nexus3 container when the stack runs one
+registry = stack.core(cfg, depends_on=nexus.before_bootstrap)  # bootstrap, blob stores, policies, rules, repositories
 stack.security(registry)            # realms, anonymous access, selectors, privileges, roles, users, LDAP
+nginx = standup.reverse_proxy(cfg, nexus)  # one registry host name: pulls to the group, pushes to hosted
 
 pulumi.export("nexusUrl", cfg.nexus["url"])
 pulumi.export("repositories", sorted(r["name"] for r in cfg.get("repositories", [])))
+standup.export_client_outputs(cfg, nexus, nginx)

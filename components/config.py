@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -204,7 +204,13 @@ def validate(cfg: StackConfig, server: Optional[ServerFacts] = None) -> list[Pro
         problems += preset_problems
         problems += cross_reference_problems(expanded, server)
         problems += security_problems(expanded, server)
+        problems += standup_problems(expanded)
     return problems + list(secret_problems(cfg))
+
+
+def standup_problems(values: Mapping[str, Any]) -> list[Problem]:
+    from .standup import standup_problems as check
+    return check(values)
 
 
 def expanded_values(cfg: StackConfig) -> tuple[dict[str, Any], list[Problem]]:
@@ -330,33 +336,31 @@ def cross_reference_problems(values: Mapping[str, Any], server: Optional[ServerF
                        ("routingRules", rules), ("repositories", repositories)):
         problems += duplicate_name_problems(key, items)
 
-    known_stores = {b["name"].lower() for b in blob_stores} | {DEFAULT_BLOB_STORE}
-    known_policies = {p["name"].lower() for p in policies}
-    known_rules = {r["name"].lower() for r in rules}
     declared_repos = {r["name"].lower(): r for r in repositories}
-    if server is not None:
-        known_stores |= server.blob_stores
-        known_policies |= server.cleanup_policies
-        known_rules |= server.routing_rules
+    store_known = _known_names([b["name"] for b in blob_stores] + [DEFAULT_BLOB_STORE], server, "blob_stores")
+    policy_known = _known_names([p["name"] for p in policies], server, "cleanup_policies")
+    rule_known = _known_names([r["name"] for r in rules], server, "routing_rules")
 
     ports: dict[int, str] = {}
     nexus_port = _url_port(values.get("nexus", {}).get("url", ""))
     tls = values.get("tls") or {}
     jetty_https = bool(tls.get("enabled", True) and tls.get("jettyHttps", False)) if tls else False
+    if jetty_https:
+        ports[int(tls.get("httpsPort", 8443))] = "Jetty's own HTTPS port (tls.httpsPort)"
     for i, repo in enumerate(repositories):
         at = f"repositories[{i}]"
         store = repo.get("blobStore", DEFAULT_BLOB_STORE)
-        if store.lower() not in known_stores:
+        if not store_known(store):
             problems.append(Problem(f"{at}.blobStore", f"blob store '{store}' is not declared in "
-                                    f"blobStores (known: {_names(known_stores)}); add it there or fix the name"))
+                                    f"blobStores (known: {store_known.listing}); add it there or fix the name"))
         for j, policy in enumerate(repo.get("cleanupPolicies", []) or []):
-            if policy.lower() not in known_policies:
+            if not policy_known(policy):
                 problems.append(Problem(f"{at}.cleanupPolicies[{j}]", f"cleanup policy '{policy}' is not "
-                                        f"declared in cleanupPolicies (known: {_names(known_policies)})"))
+                                        f"declared in cleanupPolicies (known: {policy_known.listing})"))
         rule = repo.get("routingRule")
-        if rule and rule.lower() not in known_rules:
+        if rule and not rule_known(rule):
             problems.append(Problem(f"{at}.routingRule", f"routing rule '{rule}' is not declared in "
-                                    f"routingRules (known: {_names(known_rules)})"))
+                                    f"routingRules (known: {rule_known.listing})"))
         for port_key in ("httpPort", "httpsPort"):
             port = repo.get(port_key)
             if port is None:
@@ -382,6 +386,30 @@ def cross_reference_problems(values: Mapping[str, Any], server: Optional[ServerF
         problems += _server_capability_problems(at, repo, server)
     problems += _group_cycle_problems(repositories)
     return problems
+
+
+class _KnownNames:
+    """Declared names first; the server's list is read only for a name the config lacks."""
+
+    def __init__(self, declared: Iterable[str], server: Optional[ServerFacts], fact: str) -> None:
+        self.declared = {n.lower() for n in declared}
+        self.server, self.fact = server, fact
+
+    def __call__(self, name: str) -> bool:
+        if name.lower() in self.declared:
+            return True
+        return self.server is not None and name.lower() in getattr(self.server, self.fact)
+
+    @property
+    def listing(self) -> str:
+        names = set(self.declared)
+        if self.server is not None:
+            names |= set(getattr(self.server, self.fact))
+        return _names(names)
+
+
+def _known_names(declared: Iterable[str], server: Optional[ServerFacts], fact: str) -> _KnownNames:
+    return _KnownNames(declared, server, fact)
 
 
 def duplicate_name_problems(key: str, items: Sequence[Mapping[str, Any]], field_name: str = "name") -> list[Problem]:
@@ -504,13 +532,9 @@ def security_problems(values: Mapping[str, Any], server: Optional[ServerFacts] =
     problems += duplicate_name_problems("security.contentSelectors", selectors)
     problems += duplicate_name_problems("security.ldap", security.get("ldap", []))
 
-    def known(declared: Iterable[str], builtin: Iterable[str], on_server: Callable[[], frozenset[str]]) -> Callable[[str], bool]:
-        names = {n.lower() for n in declared} | {n.lower() for n in builtin}
-        return lambda name: name.lower() in names or (server is not None and name.lower() in on_server())
-
-    role_known = known((r["id"] for r in roles), BUILT_IN_ROLES, lambda: server.roles if server else frozenset())
-    privilege_known = known((p["name"] for p in privileges), (), lambda: server.privileges if server else frozenset())
-    selector_known = known((c["name"] for c in selectors), (), lambda: server.content_selectors if server else frozenset())
+    role_known = _known_names([r["id"] for r in roles] + sorted(BUILT_IN_ROLES), server, "roles")
+    privilege_known = _known_names([p["name"] for p in privileges], server, "privileges")
+    selector_known = _known_names([c["name"] for c in selectors], server, "content_selectors")
     repos = {r["name"].lower(): r for r in values.get("repositories", [])}
 
     for i, user in enumerate(users):

@@ -100,46 +100,6 @@ def render_keystore_xml(password: str) -> str:
     )
 
 
-def validate_connectors(
-    repositories: Sequence[Mapping[str, Any]],
-    *,
-    jetty_https: bool,
-    https_port: int = DEFAULT_HTTPS_PORT,
-) -> list[str]:
-    """Problems with the docker connector ports of `nexus-registry:repositories`, one message each.
-
-    Catches what Nexus accepts but cannot serve: `httpsPort` without Jetty HTTPS, and ports that
-    collide with each other, with the UI port or with Jetty's own HTTPS port.
-    """
-    errors: list[str] = []
-    used: dict[int, str] = {UI_PORT: "the Nexus UI/REST port"}
-    if jetty_https:
-        used[int(https_port)] = "Jetty's HTTPS port (nexus-registry:tls.httpsPort)"
-    for i, repo in enumerate(repositories):
-        for field in ("httpPort", "httpsPort"):
-            port = repo.get(field)
-            if port is None:
-                continue
-            path = f"repositories[{i}].{field}"
-            if field == "httpsPort" and not jetty_https:
-                errors.append(
-                    f"nexus-registry:{path}: repository {repo.get('name')!r} asks for an HTTPS connector "
-                    f"on port {port}, but Jetty HTTPS is off, so Nexus would save it and the connector "
-                    "would never start (\"Unsupported HTTP Scheme: https\"). Fix: set "
-                    "nexus-registry:tls.enabled and tls.jettyHttps to true, or use httpPort behind "
-                    "the TLS reverse proxy (nexus-registry:reverseProxy)."
-                )
-                continue
-            if port in used:
-                errors.append(
-                    f"nexus-registry:{path}: port {port} is already used by {used[port]}. "
-                    "Fix: give every connector its own port."
-                )
-            else:
-                used[int(port)] = f"nexus-registry:{path}"
-    return errors
-
-
 def _escape_value(value: str) -> str:
     """java.util.Properties escaping for a value (backslashes, line breaks, leading blanks)."""
     out = value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")

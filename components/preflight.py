@@ -42,8 +42,12 @@ class LiveFacts(ServerFacts):
     def __init__(self, client: NexusClient, version: tuple[int, int, int], pro: bool) -> None:
         super().__init__(version, pro)
         self.client = client
+        self.locked_out = False
 
     def load(self, name: str) -> Any:
+        empty: Any = {} if name == "repositories" else frozenset()
+        if self.locked_out:
+            return empty
         try:
             if name == "repositories":
                 found = self.client.get_json("/v1/repositories") or []
@@ -55,9 +59,14 @@ class LiveFacts(ServerFacts):
                 path, key = LISTS[name]
                 found = self.client.get_json(path) or []
         except NexusError as err:
-            pulumi.log.warn(f"cannot read {name.replace('_', ' ')} from Nexus for validation "
-                            f"({err.message}); checked against the config only")
-            return {} if name == "repositories" else frozenset()
+            if err.status == 401:  # a first start: the bootstrap has not set the password yet
+                self.locked_out = True
+                pulumi.log.info("Nexus does not accept adminPassword yet (first start?); references "
+                                "to objects outside the config are checked after the bootstrap")
+            else:
+                pulumi.log.warn(f"cannot read {name.replace('_', ' ')} from Nexus for validation "
+                                f"({err.message}); checked against the config only")
+            return empty
         names = {str(item.get(key, "")) for item in found}
         # Realm ids are case-sensitive; object names are not.
         return frozenset(names if name == "available_realms" else {n.lower() for n in names})

@@ -10,7 +10,6 @@ from components.nexus_properties import (
     nexus_args,
     render_keystore_xml,
     render_nexus_properties,
-    validate_connectors,
 )
 
 
@@ -96,37 +95,3 @@ def test_keystore_overlay_sets_every_password_on_the_stock_ssl_context_factory()
 def test_keystore_overlay_refuses_control_characters():
     with pytest.raises(ValueError, match="control characters"):
         render_keystore_xml("abc\ndef")
-
-
-REPOS = [
-    {"name": "docker-hosted", "type": "hosted", "httpPort": 5001},
-    {"name": "docker-hub", "type": "proxy"},
-    {"name": "docker-group", "type": "group", "httpsPort": 5000},
-]
-
-
-def test_https_connector_without_jetty_https_is_refused_with_path_and_fix():
-    errors = validate_connectors(REPOS, jetty_https=False)
-    assert len(errors) == 1
-    message = errors[0]
-    assert message.startswith("nexus-registry:repositories[2].httpsPort:")
-    assert "Unsupported HTTP Scheme: https" in message
-    assert "tls.jettyHttps" in message and "Fix:" in message
-
-
-def test_https_connector_with_jetty_https_is_fine():
-    assert validate_connectors(REPOS, jetty_https=True) == []
-
-
-def test_port_collisions_name_both_places():
-    repos = [
-        {"name": "a", "httpPort": 5000},
-        {"name": "b", "httpPort": 5000},
-        {"name": "c", "httpPort": 8081},
-        {"name": "d", "httpsPort": 8443},
-    ]
-    errors = validate_connectors(repos, jetty_https=True)
-    assert any(e.startswith("nexus-registry:repositories[1].httpPort") and "repositories[0].httpPort" in e for e in errors)
-    assert any(e.startswith("nexus-registry:repositories[2].httpPort") and "UI/REST" in e for e in errors)
-    assert any(e.startswith("nexus-registry:repositories[3].httpsPort") and "tls.httpsPort" in e for e in errors)
-    assert len(errors) == 3
