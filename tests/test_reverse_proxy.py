@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import pwd
 import shutil
 import socket
 import ssl
-import subprocess
 import tempfile
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,11 +28,11 @@ from components.reverse_proxy import (
     write_bundle,
 )
 from components.tls import TlsMaterialProvider
+from tests.nginx import free_port, running_nginx
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = "registry.example.test"
 UI = "nexus.example.test"
-NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
 
 
 # --- stand-in Nexus connectors ------------------------------------------------------------------
@@ -120,12 +116,6 @@ class Backends:
 
 
 # --- nginx --------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Proxy:
     port: int
@@ -135,13 +125,10 @@ class Proxy:
 
 @pytest.fixture(scope="module")
 def proxy() -> Iterator[Proxy]:
-    if NGINX is None:
-        pytest.skip("nginx is not installed (apt-get install -y nginx)")
     provider = TlsMaterialProvider()
     tls = provider.create(provider.check({}, {"hostnames": [REGISTRY, UI]}).inputs).outs
     backends = Backends()
     prefix = Path(tempfile.mkdtemp(prefix="nexus-nginx-"))
-    process = None
     try:
         port = free_port()
         files = write_bundle(prefix / "conf.d", conf="", cert_pem=tls["certPem"], key_pem=tls["keyPem"],
@@ -152,52 +139,9 @@ def proxy() -> Iterator[Proxy]:
             listen_address="127.0.0.1", listen_port=port,
         )
         files["conf"].write_text(site)
-        for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-            (prefix / temp).mkdir()
-        (prefix / "nginx.conf").write_text(f"""\
-worker_processes 1;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {files["conf"]};
-}}
-""")
-        run_as: dict[str, Any] = {}
-        if os.geteuid() == 0:  # never run the proxy under test as root
-            nobody = pwd.getpwnam("nobody")
-            for path in [prefix, *prefix.rglob("*")]:
-                os.chown(path, nobody.pw_uid, nobody.pw_gid)
-            run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
-        process = subprocess.Popen(
-            [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", f"daemon off; pid {prefix}/nginx.pid;"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **run_as,
-        )
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log = (prefix / "error.log").read_text() if (prefix / "error.log").exists() else ""
-                    output = process.stdout.read().decode() if process.poll() is not None else ""
-                    pytest.fail(f"nginx did not start:\n{output}\n{log}")
-                time.sleep(0.05)
-        yield Proxy(port, str(files["ca"]), backends)
+        with running_nginx(prefix, files["conf"], port):
+            yield Proxy(port, str(files["ca"]), backends)
     finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
         backends.close()
         shutil.rmtree(prefix, ignore_errors=True)
 
