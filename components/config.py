@@ -332,6 +332,13 @@ def cross_reference_problems(values: Mapping[str, Any], server: Optional[ServerF
     rules = values.get("routingRules") or []
     repositories = values.get("repositories") or []
 
+    if not values.get("adminPassword"):
+        problems.append(Problem("adminPassword", "missing: the desired admin password is required "
+                                "(pulumi config set --secret adminPassword <password>)"))
+    for i, store in enumerate(blob_stores):
+        if store["type"] == "s3" and store.get("accessKeyId") and not store.get("secretAccessKey"):
+            problems.append(Problem(f"blobStores[{i}].secretAccessKey", "accessKeyId needs its secret key: "
+                                    f"pulumi config set --secret --path 'blobStores[{i}].secretAccessKey' <key>"))
     for key, items in (("blobStores", blob_stores), ("cleanupPolicies", policies),
                        ("routingRules", rules), ("repositories", repositories)):
         problems += duplicate_name_problems(key, items)
@@ -439,8 +446,10 @@ def _proxy_problems(at: str, repo: Mapping[str, Any]) -> list[Problem]:
                   "bearerToken": ("password",)}[auth["type"]]
         for name in needed:
             if not auth.get(name):
+                fix = (f": pulumi config set --secret --path '{at}.authentication.password' <password>"
+                       if name == "password" else "")
                 problems.append(Problem(f"{at}.authentication.{name}",
-                                        f"authentication type {auth['type']} needs {name}"))
+                                        f"authentication type {auth['type']} needs {name}{fix}"))
     return problems
 
 
