@@ -205,6 +205,7 @@ class NexusClient:
                                    f"no answer from {self.connection.url} after "
                                    f"{self.connection.retries} retries ({type(exc).__name__}: "
                                    f"{_short(exc)})") from None
+        self._learn_server(response)
         if response.status_code == 404 and missing_ok:
             return None
         if response.status_code not in tuple(ok):
@@ -226,6 +227,14 @@ class NexusClient:
                 self.invalidate(name)
 
     # --- server facts (once per run) --------------------------------------------------------
+    def _learn_server(self, response: requests.Response) -> None:
+        """Every Nexus answer carries its version: remember it instead of asking separately."""
+        if self._server is None:
+            parsed = parse_server_header(response.headers.get("Server"))
+            if parsed is not None:
+                with self._lock:
+                    self._server = ServerInfo(parsed[0], parsed[1], "header")
+
     def server(self) -> ServerInfo:
         """Version and edition from the `Server` header, or the configured hint when a reverse
         proxy strips it."""
@@ -234,10 +243,9 @@ class NexusClient:
                 return self._server
         response = self.request("GET", "/v1/status", ok=(200, 503), auth=False)
         assert response is not None
-        parsed = parse_server_header(response.headers.get("Server"))
-        if parsed is not None:
-            info = ServerInfo(parsed[0], parsed[1], "header")
-        elif self.connection.version_hint:
+        if self._server is not None:
+            return self._server
+        if self.connection.version_hint:
             info = ServerInfo(parse_version(self.connection.version_hint),
                               self.connection.edition_hint or "community", "hint")
         else:
@@ -255,7 +263,11 @@ class NexusClient:
         with self._lock:
             if self._cleanup_base is not None:
                 return self._cleanup_base
-        for base in ("/v1/cleanup-policies", "/internal/cleanup-policies"):
+        bases = ["/v1/cleanup-policies", "/internal/cleanup-policies"]
+        server = self.server()
+        if not server.pro or server.at_least("3.94.0"):
+            bases.reverse()  # the likely one first; the other is still tried if it is absent
+        for base in bases:
             found = self.get_json(base, missing_ok=True)
             if found is not None:
                 with self._lock:

@@ -148,7 +148,7 @@ def test_cleanup_endpoint_is_probed_once(version, edition, expected):
         assert client.cleanup_policy_base() == expected
         assert client.cleanup_policy_base() == expected
         probes = [r["path"] for r in emu.log.all() if "cleanup-policies" in r["path"]]
-        assert len(probes) == (1 if expected.startswith("/v1") else 2)
+        assert probes == [f"/service/rest{expected}"]
         # The probe's answer seeds the policy list: reading it again costs nothing.
         client.cached_list("cleanup-policies", expected)
         assert len([r for r in emu.log.all() if "cleanup-policies" in r["path"]]) == len(probes)
@@ -184,3 +184,11 @@ def test_integral_floats_go_out_as_integers(emulator):
 
 def test_password_is_not_in_repr():
     assert "secret-pw" not in repr(Connection("http://x", "admin", "secret-pw"))
+
+
+def test_cleanup_probe_falls_back_when_the_likely_endpoint_is_absent(canned):
+    """The edition only orders the probe: a Community server answering on /v1 is still found."""
+    canned.answer(200, b"", Server="Nexus/3.90.0-01 (COMMUNITY)")  # GET /v1/status
+    canned.answer(404, b"")                                       # /internal/cleanup-policies
+    canned.answer(200, b"[]", Content_Type="application/json")    # /v1/cleanup-policies
+    assert client_for(canned.url).cleanup_policy_base() == "/v1/cleanup-policies"
