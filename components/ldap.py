@@ -31,6 +31,11 @@ GROUP_FIELDS = {"static": ("groupBaseDn", "groupObjectClass", "groupIdAttribute"
                            "groupMemberAttribute", "groupMemberFormat"),
                 "dynamic": ("userMemberOfAttribute",)}
 LDAP_ORDER_ID = "ldap-order"
+ENUM_FIELDS = ("protocol", "authScheme", "groupType")
+
+
+def _enum_key(value: Any) -> str:
+    return str(value).upper().replace("-", "_")
 
 
 class LdapServerProvider(NexusProvider):
@@ -61,7 +66,12 @@ class LdapServerProvider(NexusProvider):
         return find_by_name(client.cached_list("ldap", "/v1/security/ldap"), object_id)
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
-        return compact({k: doc.get(k) for k in FIELDS} | {"name": previous["name"]})
+        current = compact({k: doc.get(k) for k in FIELDS} | {"name": previous["name"]})
+        # Nexus 3.94 spells the same enums differently (LDAPS, simple, CRAM-MD5, DYNAMIC).
+        for key in ENUM_FIELDS:
+            if key in current and _enum_key(current[key]) == _enum_key(previous.get(key)):
+                current[key] = previous[key]
+        return current
 
     def body(self, spec: Spec) -> dict[str, Any]:
         # Nexus wants a password on every write; with NONE there is none to give.
