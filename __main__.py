@@ -5,14 +5,17 @@ registering a single resource, so nothing is half-applied.
 """
 import pulumi
 
-from components import stack, standup
+from components import stack, standup, task, webhook
 
 cfg = stack.load_validated_config()
 
 nexus = standup.stand_up(cfg)       # TLS material; the sonatype/nexus3 container when the stack runs one
 registry = stack.core(cfg, depends_on=nexus.before_bootstrap)  # bootstrap, blob stores, policies, rules, repositories
 stack.security(registry)            # realms, anonymous access, selectors, privileges, roles, users, LDAP
+task.declare(registry)              # scheduled tasks: the retention preset's cleanup, docker GC, compact
+webhook.declare(registry)           # webhooks (capabilities)
 nginx = standup.reverse_proxy(cfg, nexus)  # one registry host name: pulls to the group, pushes to hosted
+standup.deployment_check(cfg, nexus, registry)  # fail the deployment when the docker path is broken
 
 pulumi.export("nexusUrl", cfg.nexus["url"])
 pulumi.export("repositories", sorted(r["name"] for r in cfg.get("repositories", [])))

@@ -81,6 +81,15 @@ def reverse_proxy(cfg: StackConfig, standup: StandUp) -> Optional[pulumi.Output[
     return pulumi.Output.from_input(conf)
 
 
+def deployment_check(cfg: StackConfig, standup: StandUp, ctx: Any) -> Optional[pulumi.Resource]:
+    """Walks the docker path after every change (see components/deployment_check.py)."""
+    if not cfg.nexus.get("verify", {}).get("enabled", True):
+        return None
+    from .deployment_check import DeploymentCheck
+    upstream = [*ctx.all(), *[r for r in (standup.tls, standup.container) if r is not None]]
+    return DeploymentCheck("deployment-check", cfg, standup.tls.ca_cert_pem if standup.tls else None, upstream)
+
+
 # --- what clients need ---------------------------------------------------------------------
 def registry_endpoints(cfg: StackConfig) -> list[str]:
     """host[:port] names docker clients use: the reverse proxy host, and every connector."""

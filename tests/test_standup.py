@@ -198,3 +198,19 @@ def test_https_connector_without_jetty_https_is_refused_at_preview(workspace, ne
     assert result.code != 0
     assert "repositories[4].httpsPort: an HTTPS docker connector needs Jetty HTTPS" in result.output
     assert nexus.writes() == []
+
+
+def test_a_broken_docker_path_fails_the_deployment(workspace, nexus):
+    """Nexus stores the settings, but the connector is dead (here: the repository is offline)."""
+    values = copy.deepcopy(seed_registry())
+    values["security"] = {"anonymousPull": ["hub-group"]}
+    repository(values, "hub-group")["online"] = False
+    configure(workspace, nexus, values)
+    result = workspace.up(check=False)
+    assert result.code != 0
+    assert "checks of the docker path failed" in result.output and "hub-group" in result.output
+    repository(values, "hub-group")["online"] = True
+    configure(workspace, nexus, values)
+    passed = workspace.up()
+    assert "deployment check:" in passed.output and "checks passed" in passed.output
+    assert changed_steps(workspace.preview_json()) == []
