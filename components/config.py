@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
@@ -204,6 +204,7 @@ def validate(cfg: StackConfig, server: Optional[ServerFacts] = None) -> list[Pro
         problems += preset_problems
         problems += cross_reference_problems(expanded, server)
         problems += security_problems(expanded, server)
+        problems += _retention().problems(expanded, server)  # tasks, retention, webhooks
         problems += standup_problems(expanded)
     return problems + list(secret_problems(cfg))
 
@@ -216,7 +217,15 @@ def standup_problems(values: Mapping[str, Any]) -> list[Problem]:
 def expanded_values(cfg: StackConfig) -> tuple[dict[str, Any], list[Problem]]:
     """The config with the one-line presets replaced by what they stand for."""
     from .presets import expand
-    return expand(cfg.values)
+    values, problems = expand(cfg.values)
+    values, retention_problems = _retention().expand(values)
+    return values, problems + retention_problems
+
+
+def _retention() -> Any:
+    """components.retention, imported late: it builds on this module."""
+    from . import retention
+    return retention
 
 
 def require_valid(cfg: StackConfig, server: Optional[ServerFacts] = None) -> None:

@@ -15,7 +15,7 @@ real password, without copying (and freezing) the image's own `jetty-https.xml`.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from typing import Mapping
 from xml.sax.saxutils import escape
 
 DATA_DIR = "/nexus-data"

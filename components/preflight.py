@@ -33,7 +33,9 @@ def needs_server(cfg: StackConfig) -> bool:
     return (any(field in repo for repo in repos for field in GATED_FIELDS)
             or any(repo["name"] != repo["name"].lower() for repo in repos)
             or any("retain" in policy for policy in policies)
-            or bool(security.get("realms") or security.get("anonymousPull")))
+            or bool(security.get("realms") or security.get("anonymousPull"))
+            # task templates and API, the capabilities API, references to server objects
+            or any(cfg.get(key) for key in ("tasks", "retention", "webhooks")))
 
 
 class LiveFacts(ServerFacts):

@@ -13,7 +13,7 @@ import pulumi
 import pulumi.dynamic
 
 from .client import NexusClient
-from .provider import NexusProvider, Spec, compact, find_by_name, resource_options
+from .provider import NexusProvider, Spec, compact, resource_options
 
 BUILT_IN_ROLES = {"anonymous": ["nx-anonymous"]}
 FIELDS = ("userId", "firstName", "lastName", "emailAddress", "status", "roles")

@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
@@ -229,3 +228,20 @@ def changed_inputs(step: Mapping[str, Any]) -> list[str]:
 
 def temp_dir(prefix: str = "nexus-rac-") -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+# --- the project's command line in a workspace -------------------------------------------------
+def install_cli(ws: Workspace) -> None:
+    """Lets `python -m nexusctl` run in the workspace exactly as in a checkout: a copy of the
+    package (its engine locates the project from its own path, so a symlink would point back at
+    this checkout's stacks), plus links to the policy pack and the workflows."""
+    shutil.copytree(ROOT / "nexusctl", ws.root / "nexusctl", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("policy", ".github"):
+        (ws.root / name).symlink_to(ROOT / name)
+
+
+def nexusctl(ws: Workspace, *args: str, timeout: float = 300) -> Result:
+    """`python -m nexusctl ARGS` in the workspace (after install_cli), with its engine settings."""
+    cmd = [sys.executable, "-m", "nexusctl", *args]
+    done = subprocess.run(cmd, cwd=ws.root, env=ws.env, capture_output=True, text=True, timeout=timeout)
+    return Result(cmd, done.returncode, done.stdout, done.stderr)

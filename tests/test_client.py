@@ -1,7 +1,6 @@
 """The Nexus client: error shapes, retries, timeouts, server facts and run caches, over real HTTP."""
 from __future__ import annotations
 
-import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator, Optional

@@ -3,7 +3,6 @@ against the emulator once its secrets are set."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest

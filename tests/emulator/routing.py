@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from .http import ApiError, Request, Response
 
-Handler = Callable[["NexusState", Request], Response]  # noqa: F821 (NexusState in state.py)
+Handler = Callable[[Any, Request], Response]  # (state: NexusState, request) -> response
 
 # Who may call a route: "none" = anyone (status, health); "user" = any authenticated user;
 # "admin" = a user holding the nx-all privilege (Nexus's nx-admin role).

@@ -1,7 +1,6 @@
 """Status, first-start password change and the Community Edition EULA."""
 from __future__ import annotations
 
-import json
 
 from ..http import ApiError, Request, Response
 from ..routing import Router
