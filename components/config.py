@@ -19,6 +19,8 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from .content_selector import csel_problem
+
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9\-][a-zA-Z0-9_\-.]*$")
 DEFAULT_BLOB_STORE = "default"  # every Nexus has it from first start
@@ -357,6 +359,13 @@ def cross_reference_problems(values: Mapping[str, Any], server: Optional[ServerF
     policy_known = _known_names([p["name"] for p in policies], server, "cleanup_policies")
     rule_known = _known_names([r["name"] for r in rules], server, "routing_rules")
 
+    for i, rule in enumerate(rules):
+        for j, matcher in enumerate(rule.get("matchers", [])):
+            try:
+                re.compile(matcher)
+            except re.error as err:
+                problems.append(Problem(f"routingRules[{i}].matchers[{j}]", f"{matcher!r} is not a valid "
+                                        f"regular expression ({err})"))
     ports: dict[int, str] = {}
     nexus_port = _url_port(values.get("nexus", {}).get("url", ""))
     tls = values.get("tls") or {}
@@ -582,6 +591,11 @@ def security_problems(values: Mapping[str, Any], server: Optional[ServerFacts] =
                 problems.append(Problem(f"security.roles[{i}].roles[{j}]", "a role cannot contain itself"))
             elif not role_known(name):
                 problems.append(Problem(f"security.roles[{i}].roles[{j}]", f"role '{name}' is not declared"))
+    for i, selector in enumerate(selectors):
+        problem = csel_problem(selector["expression"])
+        if problem:
+            problems.append(Problem(f"security.contentSelectors[{i}].expression", f"invalid CSEL expression: "
+                                    f"{problem}"))
     for i, privilege in enumerate(privileges):
         at = f"security.privileges[{i}]"
         repo = privilege.get("repository")

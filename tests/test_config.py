@@ -157,3 +157,14 @@ def test_invalid_config_fails_before_any_write(workspace, nexus):
     assert "Traceback" not in result.output
     assert nexus.writes() == []
     assert workspace.resources("nexus:Bootstrap") == []
+
+
+def test_regexes_and_csel_are_checked_before_any_write():
+    found = problems({"routingRules": [{"name": "r", "mode": "BLOCK", "matchers": ["^/v2/(library"]}],
+                      "security": {"contentSelectors": [
+                          {"name": "s", "expression": 'format == "docker" and (path =^ "/v2/library/"'},
+                          {"name": "t", "expression": 'format == "docker'}]}})
+    assert any(p.startswith("routingRules[0].matchers[0]: '^/v2/(library' is not a valid regular expression")
+               for p in found)
+    assert "security.contentSelectors[0].expression: invalid CSEL expression: 1 unclosed '('" in found
+    assert "security.contentSelectors[1].expression: invalid CSEL expression: unterminated \" quote" in found
