@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pulumi
 import pulumi.dynamic
 
-from .client import NexusClient
+from .client import NexusClient, ServerInfo
 from .provider import NexusProvider, Spec, compact, resource_options
 
 MEGABYTE = 1_000_000  # the Nexus UI's MB
@@ -84,7 +84,11 @@ class S3BlobStoreProvider(_BlobStoreProvider):
         out.update({k: spec[k] for k in self.FIELDS if spec.get(k) is not None})
         return compact(out)
 
-    def body(self, spec: Spec) -> dict[str, Any]:
+    def body(self, spec: Spec, server: Optional[ServerInfo] = None) -> dict[str, Any]:
+        """S3 bucket lifecycle (`expiration`) is part of the body up to the 3.68-era API only."""
+        bucket = {"region": spec["region"], "name": spec["bucket"], "prefix": spec["prefix"]}
+        if server is not None and not server.at_least("3.77.0"):
+            bucket["expiration"] = spec["expirationDays"]
         security = compact({"accessKeyId": spec.get("accessKeyId"),
                             "secretAccessKey": spec.get("secretAccessKey"),
                             "role": spec.get("role"), "sessionToken": spec.get("sessionToken")})
@@ -96,8 +100,7 @@ class S3BlobStoreProvider(_BlobStoreProvider):
             "name": spec["name"],
             "softQuota": quota_body(spec),
             "bucketConfiguration": compact({
-                "bucket": {"region": spec["region"], "name": spec["bucket"],
-                           "prefix": spec["prefix"], "expiration": spec["expirationDays"]},
+                "bucket": bucket,
                 "bucketSecurity": security or None,
                 "advancedBucketConnection": advanced or None,
                 "encryption": None if not encryption else compact({
@@ -125,10 +128,10 @@ class S3BlobStoreProvider(_BlobStoreProvider):
         })
 
     def create_remote(self, client: NexusClient, spec: Spec) -> None:
-        client.send("POST", "/v1/blobstores/s3", self.body(spec), invalidates=("blobstores",))
+        client.send("POST", "/v1/blobstores/s3", self.body(spec, client.server()), invalidates=("blobstores",))
 
     def update_remote(self, client: NexusClient, spec: Spec, previous: Spec) -> None:
-        client.send("PUT", self.path(spec["name"]), self.body(spec), invalidates=("blobstores",))
+        client.send("PUT", self.path(spec["name"]), self.body(spec, client.server()), invalidates=("blobstores",))
 
 
 class FileBlobStore(pulumi.dynamic.Resource, module="nexus", name="FileBlobStore"):

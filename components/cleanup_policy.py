@@ -40,7 +40,7 @@ class CleanupPolicyProvider(NexusProvider):
 
     def body(self, spec: Spec) -> dict[str, Any]:
         body = {"name": spec["name"], "format": spec["format"], "notes": spec["notes"]}
-        body.update({api: spec.get(field) for field, api in CRITERIA.items()})
+        body.update({api: spec[field] for field, api in CRITERIA.items() if spec.get(field) is not None})
         return body
 
     def fetch(self, client: NexusClient, object_id: str) -> Optional[dict[str, Any]]:

@@ -10,6 +10,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi.dynamic
 
+from .client import ServerInfo
 from .docker_repository import DockerRepositoryProvider
 from .provider import Spec, resource_options
 
@@ -21,7 +22,7 @@ class DockerGroupProvider(DockerRepositoryProvider):
     def normalize_specific(self, spec: Spec) -> Spec:
         return {"members": list(spec.get("members", [])), "writableMember": spec.get("writableMember")}
 
-    def add_specific(self, body: dict[str, Any], spec: Spec) -> dict[str, Any]:
+    def add_specific(self, body: dict[str, Any], spec: Spec, server: Optional[ServerInfo]) -> dict[str, Any]:
         body["group"] = {"memberNames": list(spec["members"])}
         if spec.get("writableMember"):
             body["group"]["writableMember"] = spec["writableMember"]

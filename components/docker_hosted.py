@@ -6,6 +6,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi.dynamic
 
+from .client import ServerInfo
 from .docker_repository import DockerRepositoryProvider
 from .provider import Spec, resource_options
 
@@ -20,8 +21,10 @@ class DockerHostedProvider(DockerRepositoryProvider):
                 "proprietaryComponents": spec.get("proprietaryComponents", False),
                 "cleanupPolicies": list(spec.get("cleanupPolicies", []))}
 
-    def add_specific(self, body: dict[str, Any], spec: Spec) -> dict[str, Any]:
-        body["storage"]["writePolicy"] = spec["writePolicy"]
+    def add_specific(self, body: dict[str, Any], spec: Spec, server: Optional[ServerInfo]) -> dict[str, Any]:
+        # The specs up to 3.93 enumerate allow|allow_once|deny; 3.94's documents ALLOW_ONCE.
+        modern = server is None or server.at_least("3.94.0")
+        body["storage"]["writePolicy"] = spec["writePolicy"] if modern else spec["writePolicy"].lower()
         if "latestPolicy" in spec:
             body["storage"]["latestPolicy"] = spec["latestPolicy"]
         body["cleanup"] = self.cleanup_body(spec)

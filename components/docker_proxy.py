@@ -6,6 +6,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi.dynamic
 
+from .client import ServerInfo
 from .docker_repository import DockerRepositoryProvider
 from .provider import Spec, compact, resource_options
 
@@ -38,7 +39,7 @@ class DockerProxyProvider(DockerRepositoryProvider):
             "cleanupPolicies": list(spec.get("cleanupPolicies", [])),
         }
 
-    def add_specific(self, body: dict[str, Any], spec: Spec) -> dict[str, Any]:
+    def add_specific(self, body: dict[str, Any], spec: Spec, server: Optional[ServerInfo]) -> dict[str, Any]:
         body.update({
             "cleanup": self.cleanup_body(spec),
             "proxy": {"remoteUrl": spec["remoteUrl"], "contentMaxAge": spec["contentMaxAge"],
@@ -47,11 +48,14 @@ class DockerProxyProvider(DockerRepositoryProvider):
             "httpClient": compact({"blocked": spec["blocked"], "autoBlock": spec["autoBlock"],
                                    "connection": spec.get("connection"),
                                    "authentication": spec.get("authentication")}),
-            "routingRule": spec.get("routingRule"),
             "dockerProxy": compact({"indexType": spec["indexType"], "indexUrl": spec.get("indexUrl"),
                                     "cacheForeignLayers": spec["cacheForeignLayers"],
                                     "foreignLayerUrlWhitelist": spec["foreignLayerUrlWhitelist"]}),
         })
+        if spec.get("routingRule"):
+            # The 3.94 request names the field like GET answers it.
+            key = "routingRuleName" if server is None or server.at_least("3.94.0") else "routingRule"
+            body[key] = spec["routingRule"]
         return body
 
     def specific_from(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Mapping, Optional
 from urllib.parse import quote
 
-from .client import NexusClient
+from .client import NexusClient, ServerInfo
 from .provider import NexusProvider, Spec, compact, find_by_name
 
 DOCKER_FIELDS = ("v1Enabled", "forceBasicAuth", "httpPort", "httpsPort", "subdomain", "pathEnabled")
@@ -63,19 +63,16 @@ class DockerRepositoryProvider(NexusProvider):
         raise NotImplementedError
 
     # --- REST body --------------------------------------------------------------------------
-    def body(self, spec: Spec) -> dict[str, Any]:
-        docker = {"v1Enabled": spec["v1Enabled"], "forceBasicAuth": spec["forceBasicAuth"],
-                  "httpPort": spec.get("httpPort"), "httpsPort": spec.get("httpsPort")}
-        for optional in ("subdomain", "pathEnabled"):
-            if optional in spec:
-                docker[optional] = spec[optional]
+    def body(self, spec: Spec, server: Optional[ServerInfo] = None) -> dict[str, Any]:
+        """The request body as the server's OpenAPI spec has it (absent rather than null)."""
+        docker = compact({k: spec.get(k) for k in DOCKER_FIELDS})
         body = {"name": spec["name"], "online": spec["online"],
                 "storage": {"blobStoreName": spec["blobStore"],
                             "strictContentTypeValidation": spec["strictContentTypeValidation"]},
                 "docker": docker}
-        return self.add_specific(body, spec)
+        return self.add_specific(body, spec, server)
 
-    def add_specific(self, body: dict[str, Any], spec: Spec) -> dict[str, Any]:
+    def add_specific(self, body: dict[str, Any], spec: Spec, server: Optional[ServerInfo]) -> dict[str, Any]:
         raise NotImplementedError
 
     @staticmethod
@@ -94,12 +91,12 @@ class DockerRepositoryProvider(NexusProvider):
         return doc
 
     def create_remote(self, client: NexusClient, spec: Spec) -> None:
-        client.send("POST", f"/v1/repositories/docker/{self.repo_type}", self.body(spec),
+        client.send("POST", f"/v1/repositories/docker/{self.repo_type}", self.body(spec, client.server()),
                     invalidates=("repositories",))
 
     def update_remote(self, client: NexusClient, spec: Spec, previous: Spec) -> None:
         client.send("PUT", f"/v1/repositories/docker/{self.repo_type}/{quote(spec['name'], safe='')}",
-                    self.body(spec), invalidates=("repositories",))
+                    self.body(spec, client.server()), invalidates=("repositories",))
 
     def delete_remote(self, client: NexusClient, spec: Spec) -> None:
         client.send("DELETE", f"/v1/repositories/{quote(spec['name'], safe='')}",

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pulumi
 import pulumi.dynamic
 
-from .client import NexusClient
+from .client import NexusClient, ServerInfo
 from .provider import NexusProvider, Spec, compact, find_by_name, resource_options
 
 DEFAULTS: dict[str, Any] = {
@@ -32,6 +32,14 @@ GROUP_FIELDS = {"static": ("groupBaseDn", "groupObjectClass", "groupIdAttribute"
                 "dynamic": ("userMemberOfAttribute",)}
 LDAP_ORDER_ID = "ldap-order"
 ENUM_FIELDS = ("protocol", "authScheme", "groupType")
+
+
+# The 3.94 API spells these enums differently (LDAPS, simple, CRAM-MD5, STATIC).
+SPELLING_3_94 = {
+    "protocol": str.upper,
+    "authScheme": lambda v: {"NONE": "none", "SIMPLE": "simple"}.get(v, v.replace("_", "-")),
+    "groupType": str.upper,
+}
 
 
 def _enum_key(value: Any) -> str:
@@ -73,17 +81,20 @@ class LdapServerProvider(NexusProvider):
                 current[key] = previous[key]
         return current
 
-    def body(self, spec: Spec) -> dict[str, Any]:
+    def body(self, spec: Spec, server: Optional[ServerInfo] = None) -> dict[str, Any]:
         # Nexus wants a password on every write; with NONE there is none to give.
-        return {**{k: spec.get(k) for k in FIELDS}, "authPassword": spec.get("authPassword", "")}
+        body = compact({**{k: spec.get(k) for k in FIELDS}, "authPassword": spec.get("authPassword", "")})
+        if server is None or server.at_least("3.94.0"):
+            body.update({k: SPELLING_3_94[k](body[k]) for k in SPELLING_3_94 if k in body})
+        return body
 
     def create_remote(self, client: NexusClient, spec: Spec) -> None:
-        client.send("POST", "/v1/security/ldap", self.body(spec), invalidates=("ldap",))
+        client.send("POST", "/v1/security/ldap", self.body(spec, client.server()), invalidates=("ldap",))
 
     def update_remote(self, client: NexusClient, spec: Spec, previous: Spec) -> None:
         current = self.fetch(client, spec["name"]) or {}
         client.send("PUT", f"/v1/security/ldap/{quote(spec['name'], safe='')}",
-                    {**self.body(spec), "id": current.get("id")}, invalidates=("ldap",))
+                    {**self.body(spec, client.server()), "id": current.get("id")}, invalidates=("ldap",))
 
     def delete_remote(self, client: NexusClient, spec: Spec) -> None:
         client.send("DELETE", f"/v1/security/ldap/{quote(spec['name'], safe='')}", invalidates=("ldap",))

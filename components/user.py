@@ -56,11 +56,15 @@ class UserProvider(NexusProvider):
         return compact({k: doc.get(k) for k in FIELDS} | {"roles": list(doc.get("roles") or [])})
 
     def body(self, spec: Spec) -> dict[str, Any]:
+        """The update body (ApiUser); creation takes the same fields without source, plus the
+        password (ApiCreateUser)."""
         return {k: spec[k] for k in FIELDS} | {"source": "default"}
 
+    def create_body(self, spec: Spec) -> dict[str, Any]:
+        return {k: spec[k] for k in FIELDS} | {"password": spec.get("password")}
+
     def create_remote(self, client: NexusClient, spec: Spec) -> None:
-        client.send("POST", "/v1/security/users", {**self.body(spec), "password": spec.get("password")},
-                    invalidates=("users",))
+        client.send("POST", "/v1/security/users", self.create_body(spec), invalidates=("users",))
 
     def update_remote(self, client: NexusClient, spec: Spec, previous: Spec) -> None:
         user = quote(spec["userId"], safe="")
