@@ -160,6 +160,7 @@ class NexusClient:
         self.connection = connection
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._probe_lock = threading.Lock()  # one server / cleanup-endpoint probe at a time
         self._server: Optional[ServerInfo] = None
         self._cleanup_base: Optional[str] = None
         self._lists: dict[str, Any] = {}
@@ -237,10 +238,16 @@ class NexusClient:
 
     def server(self) -> ServerInfo:
         """Version and edition from the `Server` header, or the configured hint when a reverse
-        proxy strips it."""
+        proxy strips it. Concurrent first callers wait for one probe."""
         with self._lock:
             if self._server is not None:
                 return self._server
+        with self._probe_lock:
+            return self._probe_server()
+
+    def _probe_server(self) -> ServerInfo:
+        if self._server is not None:
+            return self._server
         response = self.request("GET", "/v1/status", ok=(200, 503), auth=False)
         assert response is not None
         if self._server is not None:
@@ -263,8 +270,14 @@ class NexusClient:
         with self._lock:
             if self._cleanup_base is not None:
                 return self._cleanup_base
-        bases = ["/v1/cleanup-policies", "/internal/cleanup-policies"]
         server = self.server()
+        with self._probe_lock:
+            if self._cleanup_base is not None:
+                return self._cleanup_base
+            return self._probe_cleanup(server)
+
+    def _probe_cleanup(self, server: ServerInfo) -> str:
+        bases = ["/v1/cleanup-policies", "/internal/cleanup-policies"]
         if not server.pro or server.at_least("3.94.0"):
             bases.reverse()  # the likely one first; the other is still tried if it is absent
         for base in bases:

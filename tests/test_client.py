@@ -191,3 +191,15 @@ def test_cleanup_probe_falls_back_when_the_likely_endpoint_is_absent(canned):
     canned.answer(404, b"")                                       # /internal/cleanup-policies
     canned.answer(200, b"[]", Content_Type="application/json")    # /v1/cleanup-policies
     assert client_for(canned.url).cleanup_policy_base() == "/v1/cleanup-policies"
+
+
+def test_concurrent_first_users_share_one_probe(emulator):
+    client = client_for(emulator.base_url)
+    threads = [threading.Thread(target=client.cleanup_policy_base) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    paths = [r["path"] for r in emulator.log.all()]
+    assert paths.count("/service/rest/v1/status") == 1
+    assert paths.count("/service/rest/internal/cleanup-policies") == 1

@@ -276,6 +276,13 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD" and response.body:
                 self.wfile.write(response.body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+        def _serve_quietly(self) -> None:
+            """A client that gave up (timeout, reset) is not the server's error."""
+            try:
+                self._serve()
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve_quietly
 
     return Handler
