@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import StackConfig, validate
+from components.config import StackConfig, expanded_values, validate
 from tests.conftest import configure
 from tests.harness import ROOT
 
@@ -55,7 +55,13 @@ def test_local_stack_is_the_seed_004_registry():
     assert repos["docker-hub"]["indexType"] == "HUB" and repos["google-hub"]["indexType"] == "REGISTRY"
     assert {r["blobStore"] for r in repos.values() if r["type"] == "proxy"} == {"docker-hub", "google-hub", "aliyun-hub"}
     assert repos["ybcard"]["writePolicy"] == "ALLOW"
-    assert values["cleanupPolicies"][0]["format"] == "docker"
+    expanded, problems = expanded_values(StackConfig(values))
+    assert problems == []
+    assert expanded["cleanupPolicies"][0] == {**expanded["cleanupPolicies"][0], "name": "docker-unused-30d",
+                                              "format": "docker", "lastDownloadedDays": 30}
+    proxies = [r for r in expanded["repositories"] if r["type"] == "proxy"]
+    assert all(r["cleanupPolicies"] == ["docker-unused-30d"] for r in proxies)
+    assert {t["type"] for t in expanded["tasks"]} >= {"repository.docker.gc", "blobstore.compact"}
 
 
 @pytest.mark.engine
