@@ -149,9 +149,9 @@ class NexusProvider(ResourceProvider):
         current = self._with_carried(self.to_spec(doc, previous), previous)
         return ReadResult(id_, current, copy.deepcopy(current))
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         spec, previous = strip_provider(news), strip_provider(olds)
-        self._update(nexus.for_run(), spec, previous)
+        self._update(nexus.for_run(), spec, previous, id_)
         return UpdateResult(spec)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -163,13 +163,18 @@ class NexusProvider(ResourceProvider):
                 raise self._explain(err, spec, "delete") from None
 
     # --- helpers ----------------------------------------------------------------------------
-    def _update(self, client: NexusClient, spec: Spec, previous: Spec) -> None:
+    def update_remote_at(self, client: NexusClient, object_id: str, spec: Spec, previous: Spec) -> None:
+        """Update the object the state knows by `object_id`; objects whose id the server
+        generates (tasks, capabilities) override this instead of update_remote."""
+        self.update_remote(client, spec, previous)
+
+    def _update(self, client: NexusClient, spec: Spec, previous: Spec, object_id: Optional[str] = None) -> None:
         server_fields = [k for k in set(spec) | set(previous)
                          if k not in self.control and spec.get(k) != previous.get(k)]
         if not server_fields:
             return  # only control fields changed (e.g. adopt): nothing to send
         try:
-            self.update_remote(client, spec, previous)
+            self.update_remote_at(client, object_id or self.object_id(spec), spec, previous)
         except NexusError as err:
             raise self._explain(err, spec, "update") from None
 

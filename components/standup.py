@@ -91,14 +91,23 @@ def deployment_check(cfg: StackConfig, standup: StandUp, ctx: Any) -> Optional[p
 
 
 # --- what clients need ---------------------------------------------------------------------
+def nexus_host(cfg: StackConfig) -> str:
+    return urlparse(cfg.nexus["url"]).hostname or "localhost"
+
+
+def proxy_endpoint(cfg: StackConfig) -> Optional[str]:
+    """The registry host name behind the reverse proxy, with its port unless it is 443."""
+    proxy = cfg.get("reverseProxy")
+    if not proxy:
+        return None
+    port = proxy.get("listenPort", 443)
+    return proxy["registryHost"] if port == 443 else f"{proxy['registryHost']}:{port}"
+
+
 def registry_endpoints(cfg: StackConfig) -> list[str]:
     """host[:port] names docker clients use: the reverse proxy host, and every connector."""
-    host = urlparse(cfg.nexus["url"]).hostname or "localhost"
-    endpoints = []
-    proxy = cfg.get("reverseProxy")
-    if proxy:
-        port = proxy.get("listenPort", 443)
-        endpoints.append(proxy["registryHost"] if port == 443 else f"{proxy['registryHost']}:{port}")
+    host = nexus_host(cfg)
+    endpoints = [e for e in (proxy_endpoint(cfg),) if e]
     for repo in cfg.get("repositories", []):
         for key in ("httpsPort", "httpPort"):
             if repo.get(key):
@@ -111,7 +120,7 @@ def pull_endpoints(cfg: StackConfig) -> list[str]:
     everything = registry_endpoints(cfg)
     if cfg.get("reverseProxy"):
         return everything[:1]
-    host = urlparse(cfg.nexus["url"]).hostname or "localhost"
+    host = nexus_host(cfg)
     groups = [f"{host}:{r.get('httpsPort') or r.get('httpPort')}" for r in cfg.get("repositories", [])
               if r["type"] == "group" and (r.get("httpsPort") or r.get("httpPort"))]
     return groups or everything
@@ -122,12 +131,8 @@ def certs_d(cfg: StackConfig, standup: StandUp) -> Optional[pulumi.Output[dict[s
     restart needed, unlike the system trust store)."""
     if standup.tls is None:
         return None
-    host = urlparse(cfg.nexus["url"]).hostname or "localhost"
-    names = []
-    proxy = cfg.get("reverseProxy")
-    if proxy:
-        port = proxy.get("listenPort", 443)
-        names.append(proxy["registryHost"] if port == 443 else f"{proxy['registryHost']}:{port}")
+    host = nexus_host(cfg)
+    names = [e for e in (proxy_endpoint(cfg),) if e]
     names += [f"{host}:{r['httpsPort']}" for r in cfg.get("repositories", []) if r.get("httpsPort")]
     return standup.tls.ca_cert_pem.apply(lambda pem: {f"/etc/docker/certs.d/{n}/ca.crt": pem for n in names})
 
@@ -194,9 +199,8 @@ def registry_mirror(cfg: StackConfig) -> tuple[Optional[dict[str, Any]], list[st
 def _mirror_url(cfg: StackConfig, repository: str) -> str:
     proxy = cfg.get("reverseProxy")
     if proxy and proxy.get("pullRepository", "").lower() == repository.lower():
-        port = proxy.get("listenPort", 443)
-        return f"https://{proxy['registryHost']}" + ("" if port == 443 else f":{port}")
-    host = urlparse(cfg.nexus["url"]).hostname or "localhost"
+        return f"https://{proxy_endpoint(cfg)}"
+    host = nexus_host(cfg)
     repo = next(r for r in cfg.get("repositories", []) if r["name"].lower() == repository.lower())
     if repo.get("httpsPort"):
         return f"https://{host}:{repo['httpsPort']}"
@@ -213,11 +217,9 @@ def login_hints(cfg: StackConfig) -> list[str]:
     hints += [f"docker login {endpoint}" for endpoint in endpoints[:1] or ["<registry host>"]]
     pushers = (cfg.get("security") or {}).get("pushers") or {}
     repos = {r["name"].lower(): r for r in cfg.get("repositories", [])}
-    host = urlparse(cfg.nexus["url"]).hostname or "localhost"
     for user, targets in pushers.items():
         target = repos.get(targets[0].lower(), {})
-        push = (registry_endpoints(cfg)[0] if cfg.get("reverseProxy")
-                else f"{host}:{target.get('httpsPort') or target.get('httpPort')}")
+        push = proxy_endpoint(cfg) or f"{nexus_host(cfg)}:{target.get('httpsPort') or target.get('httpPort')}"
         hints.append(f"CI user '{user}': printf '%s' \"$NEXUS_{user.upper().replace('-', '_')}_PASSWORD\" | "
                      f"docker login {push} -u {user} --password-stdin")
     return hints

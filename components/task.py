@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import pulumi
 import pulumi.dynamic
-from pulumi.dynamic import CreateResult, UpdateResult
+from pulumi.dynamic import CreateResult
 
 from . import client as nexus
 from .client import NexusClient, NexusError
@@ -454,7 +454,7 @@ class TaskProvider(NexusProvider):
         try:
             if existing is not None:
                 pulumi.log.info(f"adopting existing {self.kind} '{spec['name']}' ({existing['id']})")
-                self.put(client, existing["id"], spec)
+                self.update_remote_at(client, existing["id"], spec)
                 return CreateResult(existing["id"], spec)
             created = client.send("POST", "/v1/tasks", {"type": spec["type"], **task_body(spec)},
                                   ok=(200, 201), invalidates=("tasks",))
@@ -478,17 +478,8 @@ class TaskProvider(NexusProvider):
                 "config), set `adopt: true` on it or `nexus.adopt: true`; or choose another name.")
         return found
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        spec, previous = strip_provider(news), strip_provider(olds)
-        if any(spec.get(k) != previous.get(k) for k in set(spec) | set(previous)
-               if k not in self.control):
-            try:
-                self.put(nexus.for_run(), id_, spec)
-            except NexusError as err:
-                raise self._explain(err, spec, "update") from None
-        return UpdateResult(spec)
-
-    def put(self, client: NexusClient, task_id: str, spec: Spec) -> None:
+    def update_remote_at(self, client: NexusClient, task_id: str, spec: Spec,
+                         previous: Optional[Spec] = None) -> None:
         client.send("PUT", f"/v1/tasks/{quote(task_id, safe='')}", task_body(spec),
                     invalidates=("tasks",))
 
@@ -524,7 +515,7 @@ class CleanupServiceProvider(TaskProvider):
         default = normalize_task({"name": CLEANUP_NAME, "type": CLEANUP_TYPE,
                                   "schedule": {"type": "cron", "cron": CLEANUP_DEFAULT_CRON}})
         try:
-            self.put(nexus.for_run(), id_, default)
+            self.update_remote_at(nexus.for_run(), id_, default)
         except NexusError as err:
             if err.status != 404:
                 raise self._explain(err, strip_provider(props), "restore the default of") from None

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pulumi
 import pulumi.dynamic
-from pulumi.dynamic import CreateResult, UpdateResult
+from pulumi.dynamic import CreateResult
 
 from . import client as nexus
 from .client import NexusClient, NexusError
@@ -92,7 +92,7 @@ class WebhookProvider(NexusProvider):
         try:
             if existing is not None:
                 pulumi.log.info(f"adopting existing webhook for {spec['url']} ({existing['id']})")
-                self.put(client, existing["id"], spec)
+                self.update_remote_at(client, existing["id"], spec)
                 return CreateResult(existing["id"], spec)
             created = client.send("POST", "/v1/capabilities", self.body(spec, False), ok=(200, 201),
                                   invalidates=("capabilities",))
@@ -115,17 +115,8 @@ class WebhookProvider(NexusProvider):
                 "will be updated to the config), set `adopt: true` on it or `nexus.adopt: true`.")
         return found
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        spec, previous = strip_provider(news), strip_provider(olds)
-        if any(spec.get(k) != previous.get(k) for k in set(spec) | set(previous)
-               if k not in self.control):
-            try:
-                self.put(nexus.for_run(), id_, spec)
-            except NexusError as err:
-                raise self._explain(err, spec, "update") from None
-        return UpdateResult(spec)
-
-    def put(self, client: NexusClient, capability_id: str, spec: Spec) -> None:
+    def update_remote_at(self, client: NexusClient, capability_id: str, spec: Spec,
+                         previous: Optional[Spec] = None) -> None:
         client.send("PUT", f"/v1/capabilities/{quote(capability_id, safe='')}", self.body(spec, True),
                     invalidates=("capabilities",))
 
