@@ -17,7 +17,6 @@ settings, and on delete puts Nexus's default back (daily at 01:00, cron `0 0 1 *
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 from urllib.parse import quote
@@ -27,6 +26,7 @@ import pulumi.dynamic
 from pulumi.dynamic import CreateResult
 
 from . import client as nexus
+from .quartz import WEEKDAYS, WEEKDAY_NUMBERS, CronError, parse_cron
 from .client import NexusClient, NexusError
 from .config import DEFAULT_BLOB_STORE, Problem, ServerFacts
 from .provider import (AlreadyExists, NexusProvider, Spec, compact, resource_options,
@@ -37,7 +37,6 @@ CLEANUP_TYPE = "repository.cleanup"
 CLEANUP_NAME = "Cleanup service"
 CLEANUP_DEFAULT_CRON = "0 0 1 * * ?"  # what Nexus schedules at first start
 CREATE_API_VERSION = "3.84"
-WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")  # Nexus/Quartz: 1 = Sunday
 LAST_DAY = "last"
 LAST_DAY_WIRE = 999
 UTC_OFFSET = "+00:00"
@@ -54,128 +53,6 @@ TYPE_NAMES = {
 FIELD_LABELS = {REPOSITORY_FIELD: "Repository", BLOB_STORE_FIELD: "Blob store",
                 "deployOffset": "Deploy offset in hours", "age": "Age in hours",
                 "blobsOlderThan": "Blobs older than (days)"}
-
-
-# --- Quartz cron expressions ------------------------------------------------------------------
-class CronError(ValueError):
-    """A cron expression Quartz (and so Nexus) would refuse."""
-
-
-_CRON_FIELDS = (("seconds", 0, 59), ("minutes", 0, 59), ("hours", 0, 23),
-                ("day-of-month", 1, 31), ("month", 1, 12), ("day-of-week", 1, 7),
-                ("year", 1970, 2099))
-_MONTHS = {m: i for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG",
-                                       "SEP", "OCT", "NOV", "DEC"), 1)}
-_WEEKDAY_NUMBERS = {d: i for i, d in enumerate(WEEKDAYS, 1)}
-CRON_HELP = ("Quartz cron has 6 or 7 fields: seconds minutes hours day-of-month month day-of-week "
-             "[year], with exactly one of the two day fields '?', e.g. '0 0 2 * * ?' (daily at "
-             "02:00) or '0 30 1 ? * SUN' (Sundays at 01:30)")
-
-
-@dataclass(frozen=True)
-class Cron:
-    """A valid Quartz cron expression, split into its upper-cased fields."""
-
-    fields: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return " ".join(self.fields)
-
-
-def parse_cron(text: str) -> Cron:
-    """Checks `text` the way Quartz's CronExpression does; raises CronError saying what is wrong."""
-    parts = str(text).upper().split()
-    if len(parts) < 6:
-        raise CronError(f"has {len(parts)} field{'s' if len(parts) != 1 else ''}; {CRON_HELP}")
-    if len(parts) > 7:
-        raise CronError(f"has {len(parts)} fields; {CRON_HELP}")
-    for index, part in enumerate(parts):
-        _check_cron_field(index, part)
-    if (parts[3] == "?") == (parts[5] == "?"):
-        raise CronError("exactly one of day-of-month and day-of-week must be '?' (Quartz does not "
-                        "support both or neither), e.g. '0 0 1 * * ?' or '0 0 1 ? * MON'")
-    return Cron(tuple(parts))
-
-
-def _check_cron_field(index: int, text: str) -> None:
-    name, low, high = _CRON_FIELDS[index]
-    if "?" in text:
-        if index not in (3, 5):
-            raise CronError(f"'?' is only allowed in day-of-month or day-of-week, not in {name}")
-        if text != "?":
-            raise CronError(f"'?' must stand alone in {name}: '{text}'")
-        return
-    if index == 3 and _day_of_month_special(text):
-        return
-    if index == 5 and _day_of_week_special(text):
-        return
-    names = _MONTHS if index == 4 else _WEEKDAY_NUMBERS if index == 5 else {}
-    for item in text.split(","):
-        base, slash, step = item.partition("/")
-        if slash:
-            if not step.isdigit() or not 0 < int(step) <= high:
-                raise CronError(f"the increment in {name} '{item}' must be a number from 1 to {high}")
-        if base == "*":
-            continue
-        if not base:
-            raise CronError(f"empty value in {name}: '{text}'")
-        low_text, dash, high_text = base.partition("-")
-        _cron_value(low_text, name, low, high, names)
-        if dash:
-            _cron_value(high_text, name, low, high, names)
-
-
-def _cron_value(token: str, name: str, low: int, high: int, names: Mapping[str, int]) -> int:
-    if token.isdigit():
-        value = int(token)
-    elif token in names:
-        value = names[token]
-    else:
-        spelled = f" or {next(iter(names))}..{list(names)[-1]}" if names else ""
-        raise CronError(f"'{token}' is not a valid {name} value (numbers {low}-{high}{spelled})")
-    if not low <= value <= high:
-        raise CronError(f"{name} values must be between {low} and {high}: {token}")
-    return value
-
-
-def _day_of_month_special(text: str) -> bool:
-    """L (last day), L-n (n days before it), LW (last weekday), nW (weekday nearest day n)."""
-    if "L" not in text and "W" not in text:
-        return False
-    if "," in text or "/" in text:
-        raise CronError(f"'L' and 'W' cannot be combined with lists or increments in "
-                        f"day-of-month: '{text}'")
-    if text in ("L", "LW"):
-        return True
-    if text.startswith("L-"):
-        _cron_value(text[2:], "offset from the last day", 0, 30, {})
-        return True
-    if text.endswith("W") and text[:-1].isdigit():
-        _cron_value(text[:-1], "day-of-month", 1, 31, {})
-        return True
-    raise CronError(f"'{text}' is not a valid day-of-month (use L, L-3, LW, 15W, numbers, "
-                    "ranges or lists)")
-
-
-def _day_of_week_special(text: str) -> bool:
-    """L (Saturday), nL (last weekday n of the month), n#k (k-th weekday n of the month)."""
-    if "#" in text:
-        if "," in text or "/" in text or "-" in text:
-            raise CronError(f"'#' cannot be combined with lists, ranges or increments: '{text}'")
-        day, _, nth = text.partition("#")
-        _cron_value(day, "day-of-week", 1, 7, _WEEKDAY_NUMBERS)
-        if not nth.isdigit() or not 1 <= int(nth) <= 5:
-            raise CronError(f"a number from 1 to 5 must follow '#' in day-of-week: '{text}'")
-        return True
-    if "L" not in text:  # no week-day name contains an L
-        return False
-    if text == "L":
-        return True
-    if text.endswith("L") and not any(c in text for c in ",-/"):
-        _cron_value(text[:-1], "day-of-week", 1, 7, _WEEKDAY_NUMBERS)
-        return True
-    raise CronError(f"'L' cannot be combined with lists, ranges or increments in day-of-week: "
-                    f"'{text}'")
 
 
 # --- schedules --------------------------------------------------------------------------------
@@ -224,7 +101,7 @@ def normalize_schedule(raw: Any) -> dict[str, Any]:
 
 
 def _weekdays(days: Iterable[Any]) -> list[str]:
-    numbers = {int(d) if not isinstance(d, str) else _WEEKDAY_NUMBERS.get(d.upper(), 0)
+    numbers = {int(d) if not isinstance(d, str) else WEEKDAY_NUMBERS.get(d.upper(), 0)
                for d in days}
     return [WEEKDAYS[n - 1] for n in sorted(numbers) if 1 <= n <= 7]
 
@@ -261,7 +138,7 @@ def schedule_problems(raw: Any) -> list[tuple[str, str]]:
                                       "(YYYY-MM-DDTHH:MM)"))
     if kind == "weekly":
         wrong = [d for d in raw.get("days", []) if not (isinstance(d, str) and d.upper() in
-                                                        _WEEKDAY_NUMBERS or d in range(1, 8))]
+                                                        WEEKDAY_NUMBERS or d in range(1, 8))]
         if wrong:
             problems.append(("days", f"{wrong} are not week days (SUN..SAT or 1..7, 1 = Sunday)"))
     if kind == "monthly":
@@ -297,7 +174,7 @@ def frequency_body(schedule: Mapping[str, Any], now: Optional[datetime] = None) 
     body: dict[str, Any] = {"schedule": kind, "startDate": int(start.timestamp() * 1000),
                             "timeZoneOffset": schedule["timeZoneOffset"]}
     if kind == "weekly":
-        body["recurringDays"] = [_WEEKDAY_NUMBERS[d] for d in schedule["days"]]
+        body["recurringDays"] = [WEEKDAY_NUMBERS[d] for d in schedule["days"]]
     elif kind == "monthly":
         body["recurringDays"] = [LAST_DAY_WIRE if d == LAST_DAY else d for d in schedule["days"]]
     return body

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.task import (CronError, frequency_body, normalize_schedule, parse_cron,
-                             schedule_from)
+from components.quartz import CronError, parse_cron
+from components.task import (frequency_body, normalize_schedule, schedule_from)
 from tests.conftest import configure
 from tests.harness import changed_inputs, changed_steps
 from tests.samples import seed_registry
