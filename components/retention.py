@@ -25,8 +25,8 @@ import copy
 from typing import Any, Mapping, Optional
 
 from .config import Problem, ServerFacts
-from .task import (BLOB_STORE_FIELD, CLEANUP_NAME, CLEANUP_TYPE, REPOSITORY_FIELD, WEEKDAYS, Cron,
-                   CronError, config_problems as task_problems, parse_cron)
+from .quartz import WEEKDAYS, Cron, CronError, parse_cron
+from .task import BLOB_STORE_FIELD, CLEANUP_NAME, CLEANUP_TYPE, REPOSITORY_FIELD, config_problems as task_problems
 
 GC_TYPE = "repository.docker.gc"
 COMPACT_TYPE = "blobstore.compact"
