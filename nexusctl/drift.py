@@ -1,0 +1,243 @@
+"""`nexusctl drift <stack>`: has anyone changed Nexus behind the stack's back?
+
+Runs `pulumi refresh --preview-only --expect-no-changes --diff`: every provider reads its object
+from Nexus and nothing is written, neither to Nexus nor to the state. A refresh preview does not
+run the program, so it is about three times faster than `pulumi preview --refresh`, and it
+compares the server with the *last deployment* (not with a config change waiting in a branch).
+
+The field-level changes are read from the engine's `--diff` text. Its `--json` form would be the
+natural source, but for a refresh preview this CLI (v3.259) puts the *recorded* state in both
+`oldState` and `newState` of every step, so it names no field; the text diff is complete, the CLI
+is pinned (tools/pulumi-cli/go.mod), and tests/test_drift.py holds the parser to its format.
+Secrets stay masked: the engine prints `[secret]`, and fields named like secrets are masked here
+as well.
+
+Exit codes: 0 no drift; 3 drift found (the summary names each object and field, `--json FILE`
+has the details); 1 the check itself failed (stack missing, Nexus unreachable, engine error);
+2 usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from . import engine
+from .verify import StackError, select_stack
+
+EXIT_CLEAN, EXIT_ERROR, EXIT_DRIFT = 0, 1, 3
+MASK = "[secret]"
+# Field names whose values are secrets wherever they appear (the engine already prints
+# `[secret]` for values it knows as secret; this covers any that reach it in plain form).
+SECRET_FIELDS = frozenset({"password", "adminPassword", "secretAccessKey", "sessionToken", "authPassword",
+                           "secret", "keystorePassword", "keyPem", "keystoreBase64"})
+EXPECTED_CHANGES_ERROR = "no changes were expected for refresh but changes were proposed"
+MAX_VALUE = 120
+MAX_ERRORS = 5
+
+# `    ~ pulumi-python:dynamic/nexus:DockerHostedRepository: (update) 🔒`
+_HEADER = re.compile(r"^    (?P<mark>\S{1,2}) (?P<type>[\w.\-]+:[\w.\-/]*:[\w.\-]+): \((?P<op>[^)]*)\)")
+_URN = re.compile(r"^\s+\[urn=(?P<urn>[^\]]+)\]")
+# `      ~ online   : true => false`, `        name : "x"`, `          ~ [2]: "a" => "b"`
+_PROPERTY = re.compile(r"^(?P<indent> *)(?:(?P<mark>[~+-]) )?(?P<key>\[\d+\]|[^\s:\[\]{}][^:]*?)\s*: (?P<value>.*)$")
+_CLOSER = re.compile(r"^(?P<indent> *)[\]}]\s*$")
+_ERROR = re.compile(r"^\s*error: (?P<message>.+)$")
+_COUNT = re.compile(r"(?P<count>\d+) (?:unchanged|to \w+)")
+
+
+@dataclass
+class FieldChange:
+    path: str
+    state: Any  # what the last deployment recorded (None: absent)
+    server: Any  # what Nexus answers now (None: absent)
+
+
+@dataclass
+class ObjectDrift:
+    urn: str
+    type: str  # e.g. DockerHostedRepository
+    name: str
+    change: str  # "changed" | "deleted"
+    fields: list[FieldChange] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    stack: str
+    status: str  # "clean" | "drift" | "error"
+    checked: int = 0  # resources compared (Nexus objects, and TLS material or a container when managed)
+    drift: list[ObjectDrift] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def analyse(stack: str, code: int, stdout: str, stderr: str) -> Report:
+    """The report for one `refresh --preview-only --expect-no-changes --diff` run."""
+    report = Report(stack, "clean", checked=_checked(stdout))
+    report.drift = parse_diff(stdout)
+    messages = [m.group("message").strip() for line in (stderr + "\n" + stdout).splitlines()
+                if (m := _ERROR.match(line)) and EXPECTED_CHANGES_ERROR not in line]
+    report.errors = list(dict.fromkeys(messages))  # each provider repeats a shared failure
+    if report.errors:
+        report.status = "error"
+    elif report.drift:
+        report.status = "drift"
+    elif code != 0:
+        report.status = "error"
+        report.errors.append(f"pulumi exited {code} without naming a change or an error:\n{stdout}{stderr}")
+    elif report.checked == 0:
+        report.status = "error"
+        report.errors.append(f"stack '{stack}' has no resources to compare: it was never deployed "
+                             "(pulumi up) or its state is in another backend (PULUMI_BACKEND_URL)")
+    return report
+
+
+def parse_diff(text: str) -> list[ObjectDrift]:
+    """Every resource block of the engine's diff, with its changed fields as leaf paths."""
+    found: list[ObjectDrift] = []
+    current: Optional[ObjectDrift] = None
+    containers: list[tuple[int, str, bool]] = []  # (column, path, whole container added/removed)
+    for line in text.splitlines():
+        header = _HEADER.match(line)
+        if header:
+            kind = header.group("type").rsplit(":", 1)[-1]
+            current = ObjectDrift("", kind, "", "deleted" if header.group("op") == "delete" else "changed")
+            found.append(current)
+            containers = []
+            continue
+        if current is None:
+            continue
+        urn = _URN.match(line)
+        if urn:
+            current.urn, current.name = urn.group("urn"), urn.group("urn").rsplit("::", 1)[-1]
+            continue
+        if not line.startswith("      ") or current.change == "deleted":
+            if not line.startswith(" "):
+                current = None  # the block ended (e.g. "Resources:")
+            continue
+        closer = _CLOSER.match(line)
+        if closer:
+            column = len(closer.group("indent"))
+            containers = [c for c in containers if c[0] < column]
+            continue
+        prop = _PROPERTY.match(line)
+        if not prop:
+            continue
+        mark = prop.group("mark")
+        column = len(prop.group("indent")) + (2 if mark else 0)
+        containers = [c for c in containers if c[0] < column]
+        if containers and containers[-1][2]:
+            continue  # inside a container that was added or removed as a whole
+        parent = containers[-1][1] if containers else ""
+        key = prop.group("key")
+        path = f"{parent}{key}" if key.startswith("[") or not parent else f"{parent}.{key}"
+        value = prop.group("value").strip()
+        if value in ("{", "["):
+            containers.append((column, path, mark in ("+", "-")))
+            if mark in ("+", "-"):
+                whole = "{…}" if value == "{" else "[…]"
+                current.fields.append(FieldChange(path, whole if mark == "-" else None,
+                                                  whole if mark == "+" else None))
+            continue
+        if mark == "~":
+            old, _, new = value.partition(" => ")
+            current.fields.append(_masked(FieldChange(path, _value(old), _value(new))))
+        elif mark in ("+", "-"):
+            current.fields.append(_masked(FieldChange(path, _value(value) if mark == "-" else None,
+                                                      _value(value) if mark == "+" else None)))
+    return [d for d in found if d.change == "deleted" or d.fields]
+
+
+def _value(text: str) -> Any:
+    """An engine-printed value as data where it is JSON ("x", 5, true), else as printed."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text.strip()
+
+
+def _masked(change: FieldChange) -> FieldChange:
+    leaf = re.split(r"[.\[]", change.path)[-1]
+    if leaf in SECRET_FIELDS:
+        change.state = None if change.state is None else MASK
+        change.server = None if change.server is None else MASK
+    return change
+
+
+def _checked(stdout: str) -> int:
+    """Resources compared: the engine's counts, less the stack itself."""
+    _, _, tail = stdout.rpartition("Resources:")
+    total = sum(int(m.group("count")) for m in _COUNT.finditer(tail))
+    return max(total - 1, 0)
+
+
+def summary(report: Report) -> str:
+    if report.status == "error":
+        lines = [f"Drift check of stack '{report.stack}' failed, so drift is unknown:"]
+        lines += [f"  {e}" for e in report.errors[:MAX_ERRORS]]
+        if len(report.errors) > MAX_ERRORS:
+            lines.append(f"  … and {len(report.errors) - MAX_ERRORS} more (all in the --json report)")
+        lines.append("Fix the cause above and run the check again.")
+        return "\n".join(lines)
+    if report.status == "clean":
+        return (f"No drift in stack '{report.stack}': all {report.checked} resources match the last "
+                "deployment.")
+    lines = [f"Drift in stack '{report.stack}': {len(report.drift)} of {report.checked} resources differ "
+             "from the last deployment (state → server):"]
+    for item in report.drift:
+        if item.change == "deleted":
+            lines.append(f"  {item.type} {item.name}: deleted on the server (pulumi up re-creates it)")
+            continue
+        lines.append(f"  {item.type} {item.name}")
+        lines += [f"      {c.path}: {_show(c.state)} → {_show(c.server)}" for c in item.fields]
+    lines.append("To put Nexus back to the config: pulumi up --refresh (or change the config to what the "
+                 "server has, then pulumi up).")
+    return "\n".join(lines)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    text = json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
+    return text if len(text) <= MAX_VALUE else text[:MAX_VALUE - 1] + "…"
+
+
+def check(stack: str, env: Mapping[str, str]) -> Report:
+    """Runs the refresh preview on an existing stack and reads its verdict."""
+    select_stack(stack, env)
+    done = engine.run(["refresh", "--preview-only", "--expect-no-changes", "--diff", "--color", "never"],
+                      stack=stack, env=env, capture=True)
+    return analyse(stack, done.returncode, done.stdout, done.stderr)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "drift", help="compare Nexus with the stack's last deployment (exit 0 clean, 3 drift, 1 error)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stack")
+    parser.add_argument("--json", metavar="FILE", help="write the machine-readable report ('-' for stdout)")
+    parser.set_defaults(run=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    env = engine.environment(args.stack)
+    try:
+        report = check(args.stack, env)
+    except StackError as exc:
+        report = Report(args.stack, "error", errors=[str(exc)])
+    print(summary(report), file=sys.stderr if report.status == "error" else sys.stdout)
+    if args.json:
+        write_json(args.json, report)
+    return {"clean": EXIT_CLEAN, "drift": EXIT_DRIFT}.get(report.status, EXIT_ERROR)
+
+
+def write_json(target: str, report: Report) -> None:
+    text = json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n"
+    if target == "-":
+        sys.stdout.write(text)
+    else:
+        Path(target).write_text(text)
+
