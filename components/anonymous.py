@@ -19,6 +19,7 @@ DEFAULTS = {"enabled": False, "userId": "anonymous", "realmName": "NexusAuthoriz
 class AnonymousAccessProvider(NexusProvider):
     kind = "anonymous access"
     replace_on = ()
+    singleton = True
 
     def object_id(self, spec: Mapping[str, Any]) -> str:
         return ANONYMOUS_ID

@@ -105,6 +105,7 @@ class LdapOrderProvider(NexusProvider):
 
     kind = "LDAP server order"
     replace_on = ()
+    singleton = True
 
     def object_id(self, spec: Mapping[str, Any]) -> str:
         return LDAP_ORDER_ID

@@ -72,6 +72,8 @@ class NexusProvider(ResourceProvider):
     write_only: ClassVar[tuple[Path, ...]] = ()
     # Inputs that steer the provider but are not Nexus fields.
     control: ClassVar[tuple[str, ...]] = ("adopt",)
+    # Settings that always exist on a Nexus (realms, anonymous access): create compares first.
+    singleton: ClassVar[bool] = False
 
     # --- hooks ------------------------------------------------------------------------------
     def normalize(self, spec: Spec) -> Spec:
@@ -124,6 +126,15 @@ class NexusProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = strip_provider(props)
         client = nexus.for_run()
+        if spec.get("adopt") or self.singleton:
+            # Taking over: compare first, write only what differs (an identical object costs
+            # no write at all, from the run's cached list).
+            existing = self.fetch(client, self.object_id(spec))
+            if existing is not None:
+                if spec.get("adopt"):
+                    pulumi.log.info(f"adopting existing {self.kind} '{self.object_id(spec)}'")
+                self._update(client, spec, self._with_carried(self.to_spec(existing, spec), spec))
+                return CreateResult(self.object_id(spec), spec)
         try:
             self.create_remote(client, spec)
         except NexusError as err:

@@ -22,6 +22,7 @@ RETIRED_REALMS = {"NexusAuthorizingRealm": (3, 60, 0)}
 class RealmsProvider(NexusProvider):
     kind = "active realms"
     replace_on = ()
+    singleton = True
 
     def object_id(self, spec: Mapping[str, Any]) -> str:
         return REALMS_ID
