@@ -55,7 +55,7 @@ from components.routing_rule import RoutingRuleProvider
 from components.user import UserProvider
 
 from . import engine
-from .verify import project_name
+from .engine import project_name
 
 EXIT_WRITTEN, EXIT_ERROR = 0, 1
 DEFAULT_PASSWORD_ENV = "NEXUS_PASSWORD"

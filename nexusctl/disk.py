@@ -23,7 +23,7 @@ from urllib.parse import quote
 from components.client import Connection, NexusClient, NexusError
 
 from . import engine
-from .verify import StackError, select_stack, stack_values
+from .engine import StackError, select_stack, stack_values
 
 EXIT_OK, EXIT_ERROR, EXIT_OVER_QUOTA = 0, 1, 3
 UNLIMITED = 2**63 - 1  # what S3 stores report as available space

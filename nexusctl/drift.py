@@ -23,11 +23,10 @@ import json
 import re
 import sys
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from . import engine
-from .verify import StackError, select_stack
+from .engine import StackError, select_stack, write_report
 
 EXIT_CLEAN, EXIT_ERROR, EXIT_DRIFT = 0, 1, 3
 MASK = "[secret]"
@@ -235,9 +234,4 @@ def main(args: argparse.Namespace) -> int:
 
 
 def write_json(target: str, report: Report) -> None:
-    text = json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n"
-    if target == "-":
-        sys.stdout.write(text)
-    else:
-        Path(target).write_text(text)
-
+    write_report(target, asdict(report))

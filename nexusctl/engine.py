@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS_BIN = ROOT / ".tools" / "bin"
@@ -15,6 +19,15 @@ DEFAULT_BACKEND = ROOT / ".state"
 # The committed `local` stack encrypts its demo secrets with this passphrase. Every other stack
 # needs PULUMI_CONFIG_PASSPHRASE (or another secrets provider) from the user.
 LOCAL_DEMO_PASSPHRASE = "nexus-local-demo"
+
+
+# Exit codes of the checking commands (drift, verify, unmanaged, disk, retention run): 2 stays
+# argparse's usage error, so a typo can never read as "found something".
+EXIT_OK, EXIT_ERROR, EXIT_FOUND = 0, 1, 3
+
+
+class StackError(Exception):
+    """The stack or its config cannot be read; the message says what to do."""
 
 
 def pulumi_binary() -> str:
@@ -63,6 +76,54 @@ def ensure_stack(stack: str, env: Mapping[str, str], cwd: Path = ROOT) -> None:
         created = run(["stack", "init", stack], env=env, capture=True, cwd=cwd)
         if created.returncode != 0:
             raise SystemExit(f"cannot create stack {stack}: {created.stderr.strip()}")
+
+
+def project_name(root: Path = ROOT) -> str:
+    """The config namespace: Pulumi prefixes every key with the project name."""
+    return str(yaml.safe_load((root / "Pulumi.yaml").read_text())["name"])
+
+
+def select_stack(stack: str, env: Mapping[str, str]) -> None:
+    """Fails unless the stack exists in the backend (never creates one: checking an empty new
+    stack would report a clean bill of health for nothing)."""
+    done = run(["stack", "select", stack], env=env, capture=True)
+    if done.returncode != 0:
+        raise StackError(f"no stack '{stack}' in the backend {env.get('PULUMI_BACKEND_URL', '(default)')}: "
+                         f"{done.stderr.strip()}. Check PULUMI_BACKEND_URL and the stack name "
+                         "(`pulumi stack ls`)")
+
+
+def stack_values(stack: str, env: Mapping[str, str], show_secrets: bool = False) -> dict[str, Any]:
+    """The stack's config as the program sees it, keyed without the project namespace. Secrets
+    are left out unless `show_secrets` (then they only ever live in this process's memory)."""
+    args = ["config", "--json", "--stack", stack, *(["--show-secrets"] if show_secrets else [])]
+    done = run(args, env=env, capture=True)
+    if done.returncode != 0:
+        raise StackError(f"cannot read the config of stack '{stack}': {done.stderr.strip()} "
+                         "(secrets need PULUMI_CONFIG_PASSPHRASE or the stack's secrets provider)")
+    prefix = f"{project_name()}:"
+    values: dict[str, Any] = {}
+    for key, entry in json.loads(done.stdout or "{}").items():
+        if not key.startswith(prefix):
+            continue
+        # Structured values come parsed as objectValue; scalars (the admin password) as value.
+        if "objectValue" in entry:
+            values[key[len(prefix):]] = entry["objectValue"]
+        elif "value" in entry:
+            values[key[len(prefix):]] = entry["value"]
+    if "nexus" not in values:
+        raise StackError(f"stack '{stack}' has no nexus config: pulumi config set --path nexus.url "
+                         "http://host:8081 --stack " + stack)
+    return values
+
+
+def write_report(target: str, report: Any) -> None:
+    """A command's JSON report, to a file or to stdout (`-`)."""
+    text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    if target == "-":
+        sys.stdout.write(text)
+    else:
+        Path(target).write_text(text)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -29,7 +29,7 @@ from components.task import CLEANUP_TYPE, list_tasks
 
 from . import engine
 from .disk import connect
-from .verify import StackError, select_stack, stack_values
+from .engine import StackError, select_stack, stack_values
 
 EXIT_OK, EXIT_ERROR, EXIT_FAILED = 0, 1, 3
 DEFAULT_TIMEOUT = 3600.0  # seconds per task: compacting a large blob store takes a while

@@ -20,10 +20,8 @@ exist (listed); 1 the check failed (stack or Nexus unreachable); 2 usage error.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
-from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from components.client import Connection, NexusClient, NexusError
@@ -31,7 +29,7 @@ from components.config import StackConfig, expanded_values, format_path
 
 from . import engine
 from .adopt import SECTIONS, Found, read_inventory
-from .verify import StackError, project_name, select_stack, stack_values
+from .engine import StackError, project_name, select_stack, stack_values, write_report
 
 EXIT_NONE, EXIT_ERROR, EXIT_USAGE, EXIT_UNMANAGED = 0, 1, 2, 3
 # Deletion order: what refers to others goes first (users → roles → privileges → selectors;
@@ -242,11 +240,6 @@ def _report(stack: str, found: Sequence[Found]) -> None:
 
 
 def _write_json(target: str, stack: str, found: Sequence[Found]) -> None:
-    report = {"stack": stack, "unmanaged": [
+    write_report(target, {"stack": stack, "unmanaged": [
         {"kind": f.kind, "name": f.name, "adoptable": f.item is not None, "reason": f.reason or None}
-        for f in found]}
-    text = json.dumps(report, indent=2) + "\n"
-    if target == "-":
-        sys.stdout.write(text)
-    else:
-        Path(target).write_text(text)
+        for f in found]})

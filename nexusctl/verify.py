@@ -11,62 +11,16 @@ wrong and what to do); 1 the checks could not run (no such stack, config unreada
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 from typing import Any, Mapping, Optional
 
-import yaml
 
 from components import verification
 from components.config import StackConfig, expanded_values
 
 from . import engine
 
-EXIT_OK, EXIT_ERROR, EXIT_FAILED = 0, 1, 3
-
-
-class StackError(Exception):
-    """The stack or its config cannot be read; the message says what to do."""
-
-
-def project_name(root: Path = engine.ROOT) -> str:
-    """The config namespace: Pulumi prefixes every key with the project name."""
-    return str(yaml.safe_load((root / "Pulumi.yaml").read_text())["name"])
-
-
-def select_stack(stack: str, env: Mapping[str, str]) -> None:
-    """Fails unless the stack exists in the backend (never creates one: checking an empty new
-    stack would report a clean bill of health for nothing)."""
-    done = engine.run(["stack", "select", stack], env=env, capture=True)
-    if done.returncode != 0:
-        raise StackError(f"no stack '{stack}' in the backend {env.get('PULUMI_BACKEND_URL', '(default)')}: "
-                         f"{done.stderr.strip()}. Check PULUMI_BACKEND_URL and the stack name "
-                         "(`pulumi stack ls`)")
-
-
-def stack_values(stack: str, env: Mapping[str, str], show_secrets: bool = False) -> dict[str, Any]:
-    """The stack's config as the program sees it, keyed without the project namespace. Secrets
-    are left out unless `show_secrets` (then they only ever live in this process's memory)."""
-    args = ["config", "--json", "--stack", stack, *(["--show-secrets"] if show_secrets else [])]
-    done = engine.run(args, env=env, capture=True)
-    if done.returncode != 0:
-        raise StackError(f"cannot read the config of stack '{stack}': {done.stderr.strip()} "
-                         "(secrets need PULUMI_CONFIG_PASSPHRASE or the stack's secrets provider)")
-    prefix = f"{project_name()}:"
-    values: dict[str, Any] = {}
-    for key, entry in json.loads(done.stdout or "{}").items():
-        if not key.startswith(prefix):
-            continue
-        # Structured values come parsed as objectValue; scalars (the admin password) as value.
-        if "objectValue" in entry:
-            values[key[len(prefix):]] = entry["objectValue"]
-        elif "value" in entry:
-            values[key[len(prefix):]] = entry["value"]
-    if "nexus" not in values:
-        raise StackError(f"stack '{stack}' has no nexus config: pulumi config set --path nexus.url "
-                         "http://host:8081 --stack " + stack)
-    return values
+from .engine import EXIT_ERROR, EXIT_FOUND as EXIT_FAILED, EXIT_OK, StackError, select_stack, stack_values, write_report
 
 
 def default_ca_file(values: Mapping[str, Any]) -> Optional[str]:
@@ -118,13 +72,5 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         report = {"stack": args.stack, "ok": not broken,
                   "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]}
-        _write_json(args.json, report)
+        write_report(args.json, report)
     return EXIT_FAILED if broken else EXIT_OK
-
-
-def _write_json(target: str, report: Mapping[str, Any]) -> None:
-    text = json.dumps(report, indent=2) + "\n"
-    if target == "-":
-        sys.stdout.write(text)
-    else:
-        Path(target).write_text(text)
