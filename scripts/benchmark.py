@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import statistics
 import sys
 import time
@@ -75,6 +76,12 @@ def one_run(extra: int, skip_checkpoints: bool) -> dict[str, tuple[float, int]]:
         emulator.stop()
 
 
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown CPU")
+    return f"{model}, {os.cpu_count()} CPUs"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="0,100", help="extra hosted repositories per run, comma-separated")
@@ -93,7 +100,7 @@ def main() -> int:
               flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     lines = ["# Benchmark", "", f"{args.runs} runs per figure (median seconds); HTTP calls counted by the emulator.",
-             "Machine: " + " ".join(Path("/proc/cpuinfo").read_text().split("model name")[1:2]).split("\n")[0].strip(": "),
+             f"Machine: {machine()}",
              ""]
     for extra, rows in report.items():
         resources = int(rows.pop("resources")[0])

@@ -18,9 +18,9 @@ NGINX = shutil.which("nginx") or next(
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A listening port outside the ephemeral range (see tests/samples.py)."""
+    from tests.samples import free_ports
+    return free_ports(1)[0]
 
 
 @contextmanager

@@ -1,20 +1,35 @@
 """Stack configs used by the engine tests: seed 004's registry with free connector ports."""
 from __future__ import annotations
 
+import random
 import socket
 from typing import Any
 
 
+# Below Linux's ephemeral range (32768-60999): a port handed out by bind(0) can be taken by any
+# outgoing connection's local end before the emulator listens on it.
+_PORT_RANGE = (20000, 32000)
+_HANDED_OUT: set[int] = set()  # never twice in one process: stacks are built from several calls
+
+
 def free_ports(count: int) -> list[int]:
-    """Ports nobody listens on now (the emulator opens docker connectors on them)."""
-    sockets, ports = [], []
-    for _ in range(count):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        sockets.append(s)
-        ports.append(s.getsockname()[1])
-    for s in sockets:
-        s.close()
+    """Ports nobody uses now, outside the ephemeral range (the emulator opens docker
+    connectors on them, like Nexus does on the ports a repository declares)."""
+    ports: list[int] = []
+    for port in random.sample(range(*_PORT_RANGE), k=min(count * 20, _PORT_RANGE[1] - _PORT_RANGE[0])):
+        if len(ports) == count:
+            break
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+        _HANDED_OUT.add(port)
+    if len(ports) < count:
+        raise RuntimeError(f"found only {len(ports)} free ports of {count}")
     return ports
 
 
