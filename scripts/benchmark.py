@@ -109,7 +109,9 @@ def main() -> int:
         lines += [f"| {name} | {seconds:.2f} | {calls} |" for name, (seconds, calls) in rows.items()]
         lines.append("")
     args.out.write_text("\n".join(lines))
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
+    raw = ROOT / "reports" / "benchmark.json"  # machine-readable figures, not committed
+    raw.parent.mkdir(exist_ok=True)
+    raw.write_text(json.dumps(report, indent=2))
     print(f"report: {args.out}")
     return 0
 
