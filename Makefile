@@ -42,7 +42,7 @@ demo: setup
 	$(PY) -m nexusctl demo
 
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 preview: setup
 	$(PY) -m nexusctl pulumi $(STACK) preview --diff
