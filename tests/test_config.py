@@ -168,3 +168,15 @@ def test_regexes_and_csel_are_checked_before_any_write():
                for p in found)
     assert "security.contentSelectors[0].expression: invalid CSEL expression: 1 unclosed '('" in found
     assert "security.contentSelectors[1].expression: invalid CSEL expression: unterminated \" quote" in found
+
+
+def test_retired_and_unknown_realms_are_refused_with_the_server_list():
+    server = ServerFacts((3, 86, 0), pro=False,
+                         available_realms=frozenset({"NexusAuthenticatingRealm", "DockerToken", "LdapRealm"}))
+    found = problems({"security": {"realms": ["NexusAuthenticatingRealm", "NexusAuthorizingRealm", "Dockertoken"]}},
+                     server=server)
+    assert any(p.startswith("security.realms[1]: NexusAuthorizingRealm is refused by Nexus since 3.60") for p in found)
+    assert "security.realms[2]: unknown realm 'Dockertoken'; this server offers: DockerToken, LdapRealm, " \
+           "NexusAuthenticatingRealm" in found
+    old = ServerFacts((3, 55, 0), pro=False, available_realms=frozenset({"NexusAuthorizingRealm", "NexusAuthenticatingRealm"}))
+    assert problems({"security": {"realms": ["NexusAuthenticatingRealm", "NexusAuthorizingRealm"]}}, server=old) == []
