@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -21,6 +22,9 @@ class Route:
     template: str
     handler: Handler
     auth: str
+    # False for a server version or edition that lacks the endpoint: it then answers like an
+    # unknown path (404, or 405 when the path exists with other methods), before any auth check.
+    available: Optional[Callable[[Any], bool]] = None
 
 
 class Router:
@@ -30,11 +34,12 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
-    def add(self, method: str, template: str, handler: Handler, auth: str = "admin") -> None:
+    def add(self, method: str, template: str, handler: Handler, auth: str = "admin",
+            available: Optional[Callable[[Any], bool]] = None) -> None:
         if auth not in AUTH_LEVELS:
             raise ValueError(f"unknown auth level {auth}")
         regex = "^/service/rest" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"
-        self.routes.append(Route(method, re.compile(regex), template, handler, auth))
+        self.routes.append(Route(method, re.compile(regex), template, handler, auth, available))
 
     def route(self, method: str, template: str, auth: str = "admin") -> Callable[[Handler], Handler]:
         """Decorator form of add()."""
@@ -43,18 +48,22 @@ class Router:
             return handler
         return wrap
 
-    def match(self, method: str, path: str) -> tuple[Optional[Route], dict[str, str]]:
+    def match(self, method: str, path: str, state: Any = None) -> tuple[Optional[Route], dict[str, str]]:
         """The route for a request. A known path with another method raises 405, as JAX-RS does;
         an unknown path returns (None, {}) and the server answers 404."""
-        path_known = False
+        allowed: set[str] = set()
         for route in self.routes:
+            if route.available is not None and state is not None and not route.available(state):
+                continue
             found = route.pattern.match(path)
             if not found:
                 continue
-            path_known = True
+            allowed.add(route.method)
             if route.method == method or (method == "HEAD" and route.method == "GET"):
-                from urllib.parse import unquote
                 return route, {k: unquote(v) for k, v in found.groupdict().items()}
-        if path_known:
-            raise ApiError.method_not_allowed()
+        if allowed:
+            # JAX-RS lists what the path takes, HEAD with GET and OPTIONS always.
+            allowed |= {"OPTIONS"} | ({"HEAD"} if "GET" in allowed else set())
+            order = ("HEAD", "GET", "POST", "PUT", "DELETE", "OPTIONS")
+            raise ApiError(405, headers={"Allow": ",".join(m for m in order if m in allowed)})
         return None, {}

@@ -98,7 +98,7 @@ class Emulator:
 
     def dispatch(self, req: Request) -> Response:
         try:
-            route, params = self.router.match(req.method, req.path)
+            route, params = self.router.match(req.method, req.path, self.state)
             if route is None:
                 return Response(404, b"", None)
             req.params = params

@@ -66,9 +66,8 @@ CAPABILITY_TYPES: dict[str, CapabilityType] = {t.id: t for t in (
 )}
 
 
-def _api(state: NexusState) -> None:
-    if not state.at_least(CAPABILITIES_API):
-        raise ApiError(404)  # the resource does not exist: an unknown path
+def _has_api(state: NexusState) -> bool:
+    return state.at_least(CAPABILITIES_API)
 
 
 def _text(value: Any) -> Optional[str]:
@@ -179,15 +178,11 @@ def _properties(body: dict[str, Any], kept_secrets: dict[str, str],
 
 
 def list_capabilities(state: NexusState, req: Request) -> Response:
-    _api(state)
     with state.lock:
         return Response.json([_answer(state, doc) for doc in state.capabilities.values()])
 
 
 def list_types(state: NexusState, req: Request) -> Response:
-    _api(state)
-    if not state.at_least(TYPES_API):
-        raise ApiError(405)  # read as /v1/capabilities/{capabilityId}, which has no GET
     return Response.json([{
         "id": t.id, "name": t.name, "about": t.about,
         "formFields": [{
@@ -204,7 +199,6 @@ def list_types(state: NexusState, req: Request) -> Response:
 
 def create_capability(state: NexusState, req: Request) -> Response:
     """200 with the created CapabilityDTO (its new id, secrets hidden as on GET)."""
-    _api(state)
     body = _body(req)
     type_id = body.get("type")
     if not type_id:
@@ -225,7 +219,6 @@ def create_capability(state: NexusState, req: Request) -> Response:
 
 
 def update_capability(state: NexusState, req: Request) -> Response:
-    _api(state)
     body = _body(req)
     with state.lock:
         doc = state.capabilities.get(req.params["capabilityId"])
@@ -248,7 +241,6 @@ def update_capability(state: NexusState, req: Request) -> Response:
 
 
 def delete_capability(state: NexusState, req: Request) -> Response:
-    _api(state)
     with state.lock:
         if state.capabilities.pop(req.params["capabilityId"], None) is None:
             raise ApiError.not_found("Capability not found")
@@ -256,9 +248,10 @@ def delete_capability(state: NexusState, req: Request) -> Response:
 
 
 def register(router: Router, state: NexusState) -> None:
-    router.add("GET", "/v1/capabilities", list_capabilities)
-    router.add("POST", "/v1/capabilities", create_capability)
+    router.add("GET", "/v1/capabilities", list_capabilities, available=_has_api)
+    router.add("POST", "/v1/capabilities", create_capability, available=_has_api)
     # before /{capabilityId}: "types" would otherwise be taken for an id
-    router.add("GET", "/v1/capabilities/types", list_types)
-    router.add("PUT", "/v1/capabilities/{capabilityId}", update_capability)
-    router.add("DELETE", "/v1/capabilities/{capabilityId}", delete_capability)
+    # Before 3.90 "types" is read as /{capabilityId}, which has no GET: 405.
+    router.add("GET", "/v1/capabilities/types", list_types, available=lambda s: s.at_least(TYPES_API))
+    router.add("PUT", "/v1/capabilities/{capabilityId}", update_capability, available=_has_api)
+    router.add("DELETE", "/v1/capabilities/{capabilityId}", delete_capability, available=_has_api)

@@ -36,17 +36,17 @@ CRITERIA = ("criteriaLastBlobUpdated", "criteriaLastDownloaded", "criteriaReleas
 
 def register(router: Router, state: NexusState) -> None:
     for prefix, api in (("/internal/cleanup-policies", "internal"), ("/v1/cleanup-policies", "v1")):
-        router.add("GET", prefix, _bind(list_policies, api))
-        router.add("POST", prefix, _bind(create_policy, api))
-        router.add("GET", prefix + "/{name}", _bind(get_policy, api))
-        router.add("PUT", prefix + "/{name}", _bind(update_policy, api))
-        router.add("DELETE", prefix + "/{name}", _bind(delete_policy, api))
+        # The public API is an unknown path on Community Edition and from 3.94 on.
+        available = v1_available if api == "v1" else None
+        router.add("GET", prefix, _bind(list_policies, api), available=available)
+        router.add("POST", prefix, _bind(create_policy, api), available=available)
+        router.add("GET", prefix + "/{name}", _bind(get_policy, api), available=available)
+        router.add("PUT", prefix + "/{name}", _bind(update_policy, api), available=available)
+        router.add("DELETE", prefix + "/{name}", _bind(delete_policy, api), available=available)
 
 
 def _bind(handler: Any, api: str) -> Any:
     def bound(state: NexusState, req: Request) -> Response:
-        if api == "v1" and not v1_available(state):
-            raise ApiError(404)  # an unknown path on Community Edition and from 3.94 on
         return handler(state, req, api)
     bound.__name__ = f"{handler.__name__}_{api}"
     return bound

@@ -12,7 +12,7 @@ import ipaddress
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from ..http import ApiError, Request, Response
+from ..http import Request, Response
 from ..routing import Router
 from ..state import NexusState
 from ..validation import check_body, raise_if
@@ -21,24 +21,22 @@ SINCE = "3.92.0"
 
 
 def register(router: Router, state: NexusState) -> None:
-    router.add("GET", "/v1/security/ssrf-protection", get_settings, auth="admin")
-    router.add("PUT", "/v1/security/ssrf-protection", put_settings, auth="admin")
+    router.add("GET", "/v1/security/ssrf-protection", get_settings, auth="admin", available=_has_endpoint)
+    router.add("PUT", "/v1/security/ssrf-protection", put_settings, auth="admin", available=_has_endpoint)
 
 
-def _require_endpoint(state: NexusState) -> None:
-    if not state.at_least(SINCE):
-        raise ApiError(404)  # unknown path before the feature existed
+def _has_endpoint(state: NexusState) -> bool:
+    """The endpoint (and the protection) exist from 3.92 on."""
+    return state.at_least(SINCE)
 
 
 def get_settings(state: NexusState, req: Request) -> Response:
-    _require_endpoint(state)
     with state.lock:
         return Response.json(_settings(state))
 
 
 def put_settings(state: NexusState, req: Request) -> Response:
     """Replaces the settings; the spec documents 200 (not 204), so the new settings come back."""
-    _require_endpoint(state)
     body = req.json()
     errors = check_body(state, "SsrfProtectionConfigurationXO", body)
     ips = body.get("allowedIPs") or []

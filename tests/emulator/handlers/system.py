@@ -12,8 +12,8 @@ def register(router: Router, state: NexusState) -> None:
     router.add("GET", "/v1/status/writable", status, auth="none")
     router.add("GET", "/v1/status/check", status_check, auth="admin")
     router.add("PUT", "/v1/security/users/{userId}/change-password", change_password, auth="user")
-    router.add("GET", "/v1/system/eula", get_eula, auth="admin")
-    router.add("POST", "/v1/system/eula", post_eula, auth="admin")
+    router.add("GET", "/v1/system/eula", get_eula, auth="admin", available=_has_eula_endpoint)
+    router.add("POST", "/v1/system/eula", post_eula, auth="admin", available=_has_eula_endpoint)
 
 
 def status(state: NexusState, req: Request) -> Response:
@@ -45,13 +45,11 @@ def change_password(state: NexusState, req: Request) -> Response:
     return Response.empty(204)
 
 
-def _eula_endpoint(state: NexusState) -> None:
-    if not state.at_least("3.77.0"):
-        raise ApiError(404)  # the endpoint does not exist before 3.77
+def _has_eula_endpoint(state: NexusState) -> bool:
+    return state.at_least("3.77.0")
 
 
 def get_eula(state: NexusState, req: Request) -> Response:
-    _eula_endpoint(state)
     with state.lock:
         accepted = state.eula_accepted or not state.eula_required
     return Response.json({"accepted": accepted, "disclaimer": EULA_DISCLAIMER})
@@ -60,7 +58,6 @@ def get_eula(state: NexusState, req: Request) -> Response:
 def post_eula(state: NexusState, req: Request) -> Response:
     """Accepting means posting the server's own object back with accepted=true; any change to
     the disclaimer text is refused with a bare 500, as Nexus does."""
-    _eula_endpoint(state)
     body = req.json()
     if not isinstance(body, dict) or body.get("disclaimer") != EULA_DISCLAIMER:
         raise ApiError.server_error()

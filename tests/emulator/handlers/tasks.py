@@ -39,7 +39,6 @@ DEFAULT_RUN_SECONDS = 0.2
 NOTIFICATION_CONDITIONS = ("FAILURE", "SUCCESS_FAILURE")
 SCHEDULES = ("manual", "once", "hourly", "daily", "weekly", "monthly", "cron")
 LAST_DAY_OF_MONTH = 999
-ALLOW_GET_ONLY = {"Allow": "HEAD,GET,OPTIONS"}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 TIME_ZONE_OFFSET = re.compile(r"^(Z|[+-](0\d|1[0-8]):[0-5]\d)$")
 
@@ -685,8 +684,6 @@ class Scheduler:
             return Response.json(self._answer(self._find(state, req.params["id"], time.time())))
 
     def create_task(self, state: NexusState, req: Request) -> Response:
-        if not state.at_least(CREATE_API):
-            raise ApiError(405, headers=dict(ALLOW_GET_ONLY))
         body = _check_types(req.json(), "TaskTemplateXO")
         _required(body, ("enabled", "frequency", "name", "notificationCondition", "type"))
         with state.lock:
@@ -709,8 +706,6 @@ class Scheduler:
             return Response.json({"id": doc["id"]}, 201)
 
     def update_task(self, state: NexusState, req: Request) -> Response:
-        if not state.at_least(CREATE_API):
-            raise ApiError(405, headers=dict(ALLOW_GET_ONLY))
         body = _check_types(req.json(), "UpdateTaskRequest")
         _required(body, ("enabled", "frequency", "name", "notificationCondition"))
         with state.lock:
@@ -730,8 +725,6 @@ class Scheduler:
         return Response.empty(204)
 
     def delete_task(self, state: NexusState, req: Request) -> Response:
-        if not state.at_least(CREATE_API):
-            raise ApiError(405, headers=dict(ALLOW_GET_ONLY))
         with state.lock:
             if state.tasks.pop(req.params["id"], None) is None:
                 raise ApiError(404)
@@ -804,16 +797,21 @@ class Scheduler:
         return Response.empty(204)
 
 
+def _can_create(state: NexusState) -> bool:
+    return state.at_least(CREATE_API)
+
+
 def register(router: Router, state: NexusState) -> None:
     scheduler = Scheduler()
     # templates first: /v1/tasks/templates would otherwise match /v1/tasks/{id}
     router.add("GET", "/v1/tasks/templates", scheduler.list_templates)
     router.add("GET", "/v1/tasks/templates/{typeId}", scheduler.get_template)
     router.add("GET", "/v1/tasks", scheduler.list_tasks)
-    router.add("POST", "/v1/tasks", scheduler.create_task)
+    # Before the task-creation API these paths only take GET (405, Allow: HEAD,GET,OPTIONS).
+    router.add("POST", "/v1/tasks", scheduler.create_task, available=_can_create)
     router.add("GET", "/v1/tasks/{id}", scheduler.get_task)
-    router.add("PUT", "/v1/tasks/{taskId}", scheduler.update_task)
-    router.add("DELETE", "/v1/tasks/{id}", scheduler.delete_task)
+    router.add("PUT", "/v1/tasks/{taskId}", scheduler.update_task, available=_can_create)
+    router.add("DELETE", "/v1/tasks/{id}", scheduler.delete_task, available=_can_create)
     router.add("POST", "/v1/tasks/{id}/run", scheduler.run_task)
     router.add("POST", "/v1/tasks/{id}/stop", scheduler.stop_task)
     state.seeders.append(scheduler.seed)
