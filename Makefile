@@ -48,7 +48,7 @@ preview: setup
 	$(PY) -m nexusctl pulumi $(STACK) preview --diff
 
 up: setup
-	$(PY) -m nexusctl pulumi $(STACK) up
+	$(PY) -m nexusctl pulumi $(STACK) up --yes --diff
 
 # Exit codes of drift, verify, unmanaged: 0 all good, 3 found something (drift, a broken check,
 # unmanaged objects), 1 the check could not run. docs/ci.md has the details.
