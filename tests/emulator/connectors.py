@@ -27,7 +27,7 @@ from typing import Any, Optional
 from urllib.parse import parse_qs
 
 from .handlers.security import repository_permitted
-from .http import Response
+from .http import Response, write_response
 from .state import NexusState
 
 BASIC_CHALLENGE = 'BASIC realm="Sonatype Nexus Repository Manager"'
@@ -572,17 +572,13 @@ class _Handler(BaseHTTPRequestHandler):
         if reason:
             entry["reason"] = reason
         manager.emulator.log.add(entry)
-        self.send_response_only(response.status)
-        self.send_header("Server", server_header)
-        self.send_header("Date", self.date_time_string())
-        self.send_header(*API_VERSION)
-        if response.content_type:
-            self.send_header("Content-Type", response.content_type)
-        for key, value in response.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD" and response.body:
-            self.wfile.write(response.body)
+        write_response(self, response, server_header, (API_VERSION,))
 
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+    def _serve_quietly(self) -> None:
+        """A docker client that gave up is not the connector's error."""
+        try:
+            self._serve()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _serve_quietly

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 from urllib.parse import parse_qs
 
 
@@ -119,3 +119,23 @@ class ApiError(Exception):
     @classmethod
     def method_not_allowed(cls) -> "ApiError":
         return cls(405)
+
+
+def write_response(handler: Any, response: Response, server_header: Optional[str] = None,
+                   extra_headers: Iterable[tuple[str, str]] = ()) -> None:
+    """Writes `response` through a BaseHTTPRequestHandler with an explicit Content-Length
+    (keep-alive), the `Server` header Nexus sends, and no body for HEAD."""
+    handler.send_response_only(response.status)
+    if server_header:
+        handler.send_header("Server", server_header)
+    handler.send_header("Date", handler.date_time_string())
+    for key, value in extra_headers:
+        handler.send_header(key, value)
+    if response.content_type:
+        handler.send_header("Content-Type", response.content_type)
+    for key, value in response.headers.items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(response.body)))
+    handler.end_headers()
+    if handler.command != "HEAD" and response.body:
+        handler.wfile.write(response.body)

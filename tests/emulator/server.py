@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 
 from . import handlers
-from .http import ApiError, Request, Response
+from .http import ApiError, Request, Response, write_response
 from .routing import Router
 from .state import NexusState
 
@@ -263,18 +263,7 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             self.connection.close()
 
         def _send(self, response: Response, server_header: Optional[str]) -> None:
-            self.send_response_only(response.status)
-            if server_header:
-                self.send_header("Server", server_header)
-            self.send_header("Date", self.date_time_string())
-            if response.content_type:
-                self.send_header("Content-Type", response.content_type)
-            for key, value in response.headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            if self.command != "HEAD" and response.body:
-                self.wfile.write(response.body)
+            write_response(self, response, server_header)
 
         def _serve_quietly(self) -> None:
             """A client that gave up (timeout, reset) is not the server's error."""
