@@ -23,7 +23,7 @@ from urllib.parse import quote
 from components.client import Connection, NexusClient, NexusError
 
 from . import engine
-from .engine import StackError, select_stack, stack_values
+from .engine import StackError
 
 EXIT_OK, EXIT_ERROR, EXIT_OVER_QUOTA = 0, 1, 3
 UNLIMITED = 2**63 - 1  # what S3 stores report as available space
@@ -105,10 +105,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    env = engine.environment(args.stack)
     try:
-        select_stack(args.stack, env)
-        values = stack_values(args.stack, env, show_secrets=True)
+        _, values = engine.deployed_stack(args.stack)
         stores = collect(connect(values))
     except (StackError, NexusError) as exc:
         print(f"disk: {exc}", file=sys.stderr)

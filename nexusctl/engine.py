@@ -117,6 +117,14 @@ def stack_values(stack: str, env: Mapping[str, str], show_secrets: bool = False)
     return values
 
 
+def deployed_stack(stack: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """The engine environment and the full config (secrets included, kept in memory only) of a
+    stack that exists in the backend; StackError otherwise."""
+    env = environment(stack)
+    select_stack(stack, env)
+    return env, stack_values(stack, env, show_secrets=True)
+
+
 def write_report(target: str, report: Any) -> None:
     """A command's JSON report, to a file or to stdout (`-`)."""
     text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"

@@ -29,7 +29,7 @@ from components.task import CLEANUP_TYPE, list_tasks
 
 from . import engine
 from .disk import connect
-from .engine import StackError, select_stack, stack_values
+from .engine import StackError
 
 EXIT_OK, EXIT_ERROR, EXIT_FAILED = 0, 1, 3
 DEFAULT_TIMEOUT = 3600.0  # seconds per task: compacting a large blob store takes a while
@@ -111,10 +111,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    env = engine.environment(args.stack)
     try:
-        select_stack(args.stack, env)
-        values = stack_values(args.stack, env, show_secrets=True)
+        _, values = engine.deployed_stack(args.stack)
         expanded, problems = expanded_values(StackConfig(values, stack=args.stack))
         chain = retention.chain(expanded)
         if problems or not chain:

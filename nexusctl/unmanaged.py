@@ -29,7 +29,7 @@ from components.config import StackConfig, expanded_values, format_path
 
 from . import engine
 from .adopt import SECTIONS, Found, read_inventory
-from .engine import StackError, project_name, select_stack, stack_values, write_report
+from .engine import StackError, project_name, write_report
 
 EXIT_NONE, EXIT_ERROR, EXIT_USAGE, EXIT_UNMANAGED = 0, 1, 2, 3
 # Deletion order: what refers to others goes first (users → roles → privileges → selectors;
@@ -190,10 +190,8 @@ def main(args: argparse.Namespace) -> int:
     if args.yes and not args.delete:
         print("unmanaged: --yes only goes with --delete", file=sys.stderr)
         return EXIT_USAGE
-    env = engine.environment(args.stack)
     try:
-        select_stack(args.stack, env)
-        raw = stack_values(args.stack, env, show_secrets=True)  # the admin password
+        env, raw = engine.deployed_stack(args.stack)  # the admin password too
         expanded, _ = expanded_values(StackConfig(raw, stack=args.stack))
         client = NexusClient(Connection.from_settings(raw["nexus"], raw.get("adminPassword")))
         inventory = read_inventory(client)

@@ -20,7 +20,7 @@ from components.config import StackConfig, expanded_values
 
 from . import engine
 
-from .engine import EXIT_ERROR, EXIT_FOUND as EXIT_FAILED, EXIT_OK, StackError, select_stack, stack_values, write_report
+from .engine import EXIT_ERROR, EXIT_FOUND as EXIT_FAILED, EXIT_OK, StackError, write_report
 
 
 def default_ca_file(values: Mapping[str, Any]) -> Optional[str]:
@@ -51,11 +51,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    env = engine.environment(args.stack)
     try:
-        select_stack(args.stack, env)
         # A config key holding any secret (security with its passwords) is only readable whole.
-        values = stack_values(args.stack, env, show_secrets=True)
+        _, values = engine.deployed_stack(args.stack)
     except StackError as exc:
         print(f"verify: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -27,6 +27,15 @@ class Route:
     available: Optional[Callable[[Any], bool]] = None
 
 
+def bind(handler: Callable[..., Response], extra: Any) -> Handler:
+    """A handler shared by several routes, called with one more argument (e.g. the repository
+    type or the API flavour the route serves)."""
+    def bound(state: Any, req: Request) -> Response:
+        return handler(state, req, extra)
+    bound.__name__ = f"{handler.__name__}_{extra}"
+    return bound
+
+
 class Router:
     """Maps (method, path) to a handler. Paths are written relative to /service/rest, with
     `{name}` placeholders matching one path segment."""

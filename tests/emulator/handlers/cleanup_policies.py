@@ -16,7 +16,7 @@ import re
 from typing import Any, Optional
 
 from ..http import ApiError, Request, Response
-from ..routing import Router
+from ..routing import Router, bind
 from ..state import NexusState
 from ..validation import (NAME_TAKEN, Errors, find, json_object, name_errors, raise_if, unquoted,
                           unreadable)
@@ -38,18 +38,12 @@ def register(router: Router, state: NexusState) -> None:
     for prefix, api in (("/internal/cleanup-policies", "internal"), ("/v1/cleanup-policies", "v1")):
         # The public API is an unknown path on Community Edition and from 3.94 on.
         available = v1_available if api == "v1" else None
-        router.add("GET", prefix, _bind(list_policies, api), available=available)
-        router.add("POST", prefix, _bind(create_policy, api), available=available)
-        router.add("GET", prefix + "/{name}", _bind(get_policy, api), available=available)
-        router.add("PUT", prefix + "/{name}", _bind(update_policy, api), available=available)
-        router.add("DELETE", prefix + "/{name}", _bind(delete_policy, api), available=available)
+        router.add("GET", prefix, bind(list_policies, api), available=available)
+        router.add("POST", prefix, bind(create_policy, api), available=available)
+        router.add("GET", prefix + "/{name}", bind(get_policy, api), available=available)
+        router.add("PUT", prefix + "/{name}", bind(update_policy, api), available=available)
+        router.add("DELETE", prefix + "/{name}", bind(delete_policy, api), available=available)
 
-
-def _bind(handler: Any, api: str) -> Any:
-    def bound(state: NexusState, req: Request) -> Response:
-        return handler(state, req, api)
-    bound.__name__ = f"{handler.__name__}_{api}"
-    return bound
 
 
 def v1_available(state: NexusState) -> bool:

@@ -17,7 +17,7 @@ import copy
 from typing import Any, Optional
 
 from ..http import ApiError, Request, Response
-from ..routing import Router
+from ..routing import Router, bind
 from ..state import NexusState
 from ..validation import (NAME_TAKEN, Errors, check_body, find, name_errors, public, quoted,
                           raise_if)
@@ -43,19 +43,13 @@ def register(router: Router, state: NexusState) -> None:
     router.add("GET", "/v1/repositories/{repositoryName}", get_repository, auth="user")
     router.add("DELETE", "/v1/repositories/{repositoryName}", delete_repository)
     for repo_type in TYPES:
-        router.add("POST", f"/v1/repositories/docker/{repo_type}", _bind(create_docker, repo_type))
+        router.add("POST", f"/v1/repositories/docker/{repo_type}", bind(create_docker, repo_type))
         router.add("GET", f"/v1/repositories/docker/{repo_type}/{{repositoryName}}",
-                   _bind(get_docker, repo_type))
+                   bind(get_docker, repo_type))
         router.add("PUT", f"/v1/repositories/docker/{repo_type}/{{repositoryName}}",
-                   _bind(update_docker, repo_type))
+                   bind(update_docker, repo_type))
     state.seeders.append(seed_default_repositories)
 
-
-def _bind(handler: Any, repo_type: str) -> Any:
-    def bound(state: NexusState, req: Request) -> Response:
-        return handler(state, req, repo_type)
-    bound.__name__ = f"{handler.__name__}_{repo_type}"
-    return bound
 
 
 # --- answers ---------------------------------------------------------------------------------
