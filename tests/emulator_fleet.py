@@ -3,8 +3,9 @@ an admin REST session on them (tests that speak HTTP straight to the emulator, n
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Iterator
 
+import pytest
 import requests
 
 from tests.emulator.server import Emulator
@@ -65,3 +66,11 @@ class Fleet:
             thread.start()
         for thread in stoppers:
             thread.join()
+
+
+@pytest.fixture(scope="module")
+def fleet() -> Iterator[Fleet]:
+    """The module's emulators (import this fixture into a test module to use it)."""
+    instance = Fleet()
+    yield instance
+    instance.close()

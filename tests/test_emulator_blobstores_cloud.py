@@ -2,20 +2,13 @@
 and sources: tests/emulator/handlers/blobstores_cloud.py). Straight HTTP, no Pulumi."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from tests.emulator_fleet import Fleet, Rest
+from tests.emulator_fleet import Fleet, Rest, fleet  # noqa: F401 - the module's emulators
 
 GROUP = "/v1/blobstores/group"
-
-
-@pytest.fixture(scope="module")
-def fleet() -> Iterator[Fleet]:
-    instance = Fleet()
-    yield instance
-    instance.close()
 
 
 @pytest.fixture

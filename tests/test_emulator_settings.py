@@ -8,23 +8,16 @@ license}.py); the trust store and the cloud/group blob stores have their own tes
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from tests.emulator.handlers.support import PLACEHOLDER
-from tests.emulator_fleet import Fleet, Rest
+from tests.emulator_fleet import Fleet, Rest, fleet  # noqa: F401 - the module's emulators
 from tests.local_servers import SmtpServer
 
 CE68, CE86, PRO86, CE94, PRO94 = (("3.68.1", "community"), ("3.86.2", "community"),
                                   ("3.86.2", "pro"), ("3.94.0", "community"), ("3.94.0", "pro"))
-
-
-@pytest.fixture(scope="module")
-def fleet() -> Iterator[Fleet]:
-    instance = Fleet()
-    yield instance
-    instance.close()
 
 
 @pytest.fixture
@@ -52,6 +45,11 @@ GATES = [
     ("GET", "/v1/blobstores/azure/x", {CE86: 404, PRO86: 404, PRO94: 404}),
     ("POST", "/v1/blobstores/group", {CE94: 405}),
     ("GET", "/v1/blobstores/google/x", {CE68: 404, CE94: 404, PRO86: 404}),
+    # boundaries: first release read with the 3.86.2 spec; SSRF protection from 3.92
+    ("GET", "/v1/http", {("3.76.0", "pro"): 404, ("3.77.0", "community"): 200}),
+    ("POST", "/v1/blobstores/google", {("3.76.0", "pro"): 405, ("3.77.0", "pro"): 400}),
+    ("GET", "/v1/security/ssrf-protection", {("3.91.0", "community"): 404,
+                                             ("3.92.0", "community"): 200}),
 ]
 
 

@@ -4,22 +4,14 @@ on email sent over TLS. Local TLS and SMTP servers stand in for the remotes."""
 from __future__ import annotations
 
 import hashlib
-from typing import Iterator
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from tests.emulator_fleet import Fleet, Rest
+from tests.emulator_fleet import Fleet, Rest, fleet  # noqa: F401 - the module's emulators
 from tests.local_servers import Certificate, SmtpServer, TlsServer, issue, server_context
 
 TRUSTSTORE = "/v1/security/ssl/truststore"
-
-
-@pytest.fixture(scope="module")
-def fleet() -> Iterator[Fleet]:
-    instance = Fleet()
-    yield instance
-    instance.close()
 
 
 @pytest.fixture

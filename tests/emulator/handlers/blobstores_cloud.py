@@ -23,10 +23,10 @@ provider: "AccountKey is never returned by API"); a PUT without one keeps the st
 from __future__ import annotations
 
 import copy
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ..http import ApiError, Request, Response
-from ..routing import Router
+from ..routing import Router, bind
 from ..state import NexusState
 from ..validation import (NAME_TAKEN, Errors, check_body, find, name_errors, quoted, raise_if,
                           unquoted)
@@ -42,12 +42,12 @@ GOOGLE_ENCRYPTION = ("default", "kmsManagedEncryption")
 def register(router: Router, state: NexusState) -> None:
     pro = available(pro=True)
     google = available(since=SPEC_3_86, pro=True)
-    router.add("POST", "/v1/blobstores/azure", create_azure, available=pro)
+    for kind, gate in (("azure", pro), ("google", google)):
+        router.add("POST", f"/v1/blobstores/{kind}", bind(create_cloud, kind), available=gate)
+        router.add("PUT", f"/v1/blobstores/{kind}/{{name}}", bind(update_cloud, kind),
+                   available=gate)
     router.add("GET", "/v1/blobstores/azure/{name}", get_azure, available=pro)
-    router.add("PUT", "/v1/blobstores/azure/{name}", update_azure, available=pro)
-    router.add("POST", "/v1/blobstores/google", create_google, available=google)
     router.add("GET", "/v1/blobstores/google/{name}", get_google, available=google)
-    router.add("PUT", "/v1/blobstores/google/{name}", update_google, available=google)
     router.add("POST", "/v1/blobstores/group", create_group, available=pro)
     router.add("GET", "/v1/blobstores/group/{name}", get_group, available=pro)
     router.add("PUT", "/v1/blobstores/group/{name}", update_group, available=pro)
@@ -105,34 +105,11 @@ def _azure(state: NexusState, body: dict[str, Any], kept_key: Optional[str]) -> 
             "_unavailable": False}
 
 
-def create_azure(state: NexusState, req: Request) -> Response:
-    body = req.json()
-    errors = check_body(state, "AzureBlobStoreApiModel", body)
-    with state.lock:
-        raise_if(errors + _new_name_errors(state, body.get("name"), errors))
-        state.blobstores[body["name"].lower()] = _azure(state, body, None)
-    return Response.empty(201)
-
-
 def get_azure(state: NexusState, req: Request) -> Response:
     with state.lock:
         doc = _typed(state, req.params["name"], AZURE)
         return Response.json({"name": doc["name"], "softQuota": copy.deepcopy(doc["softQuota"]),
                               "bucketConfiguration": copy.deepcopy(doc["bucketConfiguration"])})
-
-
-def update_azure(state: NexusState, req: Request) -> Response:
-    body = req.json()
-    raise_if(check_body(state, "AzureBlobStoreApiModel", body, optional=frozenset({"name"})))
-    with state.lock:
-        if find(state.blobstores, req.params["name"]) is None:
-            # the spec documents 400 "Specified Azure blob store doesn't exist" for PUT
-            raise quoted(400, f"Azure blob store '{req.params['name']}' doesn't exist")
-        doc = _typed(state, req.params["name"], AZURE)
-        kept = {k: v for k, v in doc.items() if k.startswith("_") and k != "_accountKey"}
-        new = _azure(state, dict(body, name=doc["name"]), doc.get("_accountKey"))
-        state.blobstores[doc["name"].lower()] = dict(new, **kept)
-    return Response.empty(204)
 
 
 # --- Google Cloud ------------------------------------------------------------------------------
@@ -166,15 +143,6 @@ def _google(state: NexusState, body: dict[str, Any], kept_key: Optional[str]) ->
             "_accountKey": key if method == "accountKey" else None, "_unavailable": False}
 
 
-def create_google(state: NexusState, req: Request) -> Response:
-    body = req.json()
-    errors = check_body(state, "GoogleCloudBlobstoreApiModel", body)
-    with state.lock:
-        raise_if(errors + _new_name_errors(state, body.get("name"), errors))
-        state.blobstores[body["name"].lower()] = _google(state, body, None)
-    return Response.empty(201)
-
-
 def get_google(state: NexusState, req: Request) -> Response:
     with state.lock:
         doc = _typed(state, req.params["name"], GOOGLE)
@@ -183,13 +151,37 @@ def get_google(state: NexusState, req: Request) -> Response:
                               "bucketConfiguration": copy.deepcopy(doc["bucketConfiguration"])})
 
 
-def update_google(state: NexusState, req: Request) -> Response:
+# --- create and update (Azure and Google alike) -------------------------------------------------
+# kind -> (type, request schema, the stored document built from a request and the kept key)
+Builder = Callable[[NexusState, dict[str, Any], Optional[str]], dict[str, Any]]
+CLOUD: dict[str, tuple[str, str, Builder]] = {
+    "azure": (AZURE, "AzureBlobStoreApiModel", _azure),
+    "google": (GOOGLE, "GoogleCloudBlobstoreApiModel", _google)}
+
+
+def create_cloud(state: NexusState, req: Request, kind: str) -> Response:
+    """201; bean validation, then the name rules, then the store's own checks."""
     body = req.json()
-    raise_if(check_body(state, "GoogleCloudBlobstoreApiModel", body, optional=frozenset({"name"})))
+    errors = check_body(state, CLOUD[kind][1], body)
     with state.lock:
-        doc = _typed(state, req.params["name"], GOOGLE)
+        raise_if(errors + _new_name_errors(state, body.get("name"), errors))
+        state.blobstores[body["name"].lower()] = CLOUD[kind][2](state, body, None)
+    return Response.empty(201)
+
+
+def update_cloud(state: NexusState, req: Request, kind: str) -> Response:
+    """204; the name comes from the path, a left-out key keeps the stored one. A missing Azure
+    store is a 400 ("Specified Azure blob store doesn't exist" in the spec), a Google one 404."""
+    store_type, schema, build = CLOUD[kind]
+    body = req.json()
+    raise_if(check_body(state, schema, body, optional=frozenset({"name"})))
+    name = req.params["name"]
+    with state.lock:
+        if kind == "azure" and find(state.blobstores, name) is None:
+            raise quoted(400, f"Azure blob store '{name}' doesn't exist")
+        doc = _typed(state, name, store_type)
         kept = {k: v for k, v in doc.items() if k.startswith("_") and k != "_accountKey"}
-        new = _google(state, dict(body, name=doc["name"]), doc.get("_accountKey"))
+        new = build(state, dict(body, name=doc["name"]), doc.get("_accountKey"))
         state.blobstores[doc["name"].lower()] = dict(new, **kept)
     return Response.empty(204)
 

@@ -14,7 +14,6 @@ when the IQ URL accepts a TCP connection (it does not speak IQ's REST protocol).
 """
 from __future__ import annotations
 
-import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,10 +21,10 @@ from ..http import Request, Response
 from ..routing import Router
 from ..state import NexusState
 from ..validation import Errors, quoted, raise_if
-from .support import PLACEHOLDER, SPEC_3_86, available, blank, kept_secret, object_body, read
+from .support import (PLACEHOLDER, SPEC_3_86, available, blank, kept_secret, object_body,
+                      read, unreachable)
 
 AUTH_TYPES = ("USER", "PKI")
-CONNECT_TIMEOUT = 5.0
 NOT_CONFIGURED = "Sonatype Repository Firewall connection not configured"
 
 
@@ -114,12 +113,8 @@ def verify_connection(state: NexusState, req: Request) -> Response:
         url = state.iq.get("url")
     if blank(url):
         return Response.json({"success": False, "reason": NOT_CONFIGURED, "applicationCount": 0})
-    target = urlsplit(url)
-    port = target.port or (443 if target.scheme == "https" else 80)
-    try:
-        with socket.create_connection((target.hostname or "", port), timeout=CONNECT_TIMEOUT):
-            pass
-    except OSError as exc:
+    problem = unreachable(url)
+    if problem is not None:
         return Response.json({"success": False, "applicationCount": 0,
-                              "reason": f"Unable to connect to {url}: {exc.strerror or exc}"})
+                              "reason": f"Unable to connect to {url}: {problem}"})
     return Response.json({"success": True, "reason": "", "applicationCount": 0})

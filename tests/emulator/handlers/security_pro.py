@@ -23,7 +23,6 @@ accepts a TCP connection, else 400 (the emulator does not speak Crowd's REST pro
 """
 from __future__ import annotations
 
-import socket
 import xml.etree.ElementTree as ElementTree
 from typing import Any, Optional
 from urllib.parse import urlsplit
@@ -34,14 +33,13 @@ from ..routing import Router
 from ..state import NexusState
 from ..validation import Errors, quoted, raise_if
 from .support import (SPEC_3_86, SPEC_3_94, available, blank, kept_secret, masked, object_body,
-                      read)
+                      read, unreachable)
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 SAML_FIELDS = ("idpMetadata", "entityId", "usernameAttribute", "firstNameAttribute",
                "lastNameAttribute", "emailAttribute", "groupsAttribute",
                "validateResponseSignature", "validateAssertionSignature")
 CROWD_REALM = "Crowd"
-CONNECT_TIMEOUT = 5.0
 
 
 def register(router: Router, state: NexusState) -> None:
@@ -228,11 +226,7 @@ def clear_crowd_cache(state: NexusState, req: Request) -> Response:
 
 def verify_crowd(state: NexusState, req: Request) -> Response:
     values = _crowd_values(state, req.json())
-    target = urlsplit(values["url"] or "")
-    port = target.port or (443 if target.scheme == "https" else 80)
-    try:
-        with socket.create_connection((target.hostname or "", port), timeout=CONNECT_TIMEOUT):
-            pass
-    except OSError as exc:
-        raise quoted(400, f"Atlassian Crowd connection failed: {values['url']}: {exc.strerror or exc}")
+    problem = unreachable(values["url"] or "")
+    if problem is not None:
+        raise quoted(400, f"Atlassian Crowd connection failed: {values['url']}: {problem}")
     return Response.empty(204)

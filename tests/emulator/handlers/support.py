@@ -4,7 +4,9 @@ password placeholder. Not a handler module: it registers no routes."""
 from __future__ import annotations
 
 import re
+import socket
 from typing import Any, Callable, Optional
+from urllib.parse import urlsplit
 
 from ..state import NexusState
 from ..validation import Errors, unreadable
@@ -98,3 +100,15 @@ def kept_secret(sent: Optional[str], stored: Optional[str]) -> Optional[str]:
 
 def masked(secret: Optional[str]) -> Optional[str]:
     return PLACEHOLDER if secret else None
+
+
+def unreachable(url: str, timeout: float = 5.0) -> Optional[str]:
+    """Why `url`'s host and port accept no TCP connection, or None when they do. The emulator's
+    "verify connection" calls stop here: it does not speak Crowd's or IQ's protocols."""
+    target = urlsplit(url)
+    port = target.port or (443 if target.scheme == "https" else 80)
+    try:
+        with socket.create_connection((target.hostname or "", port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return str(exc.strerror or exc)
