@@ -87,7 +87,7 @@ def _stored_secret(sent: Optional[str], kept: Optional[str]) -> Optional[str]:
 
 
 # --- Azure -------------------------------------------------------------------------------------
-def _azure(state: NexusState, body: dict[str, Any], kept_key: Optional[str]) -> dict[str, Any]:
+def _azure(body: dict[str, Any], kept_key: Optional[str]) -> dict[str, Any]:
     config = body["bucketConfiguration"]
     auth = config["authentication"]
     key = _stored_secret(auth.get("accountKey"), kept_key)
@@ -113,7 +113,7 @@ def get_azure(state: NexusState, req: Request) -> Response:
 
 
 # --- Google Cloud ------------------------------------------------------------------------------
-def _google(state: NexusState, body: dict[str, Any], kept_key: Optional[str]) -> dict[str, Any]:
+def _google(body: dict[str, Any], kept_key: Optional[str]) -> dict[str, Any]:
     config = body["bucketConfiguration"]
     security = config.get("bucketSecurity") or config.get("security") or {}
     encryption = config.get("encryption")
@@ -153,7 +153,7 @@ def get_google(state: NexusState, req: Request) -> Response:
 
 # --- create and update (Azure and Google alike) -------------------------------------------------
 # kind -> (type, request schema, the stored document built from a request and the kept key)
-Builder = Callable[[NexusState, dict[str, Any], Optional[str]], dict[str, Any]]
+Builder = Callable[[dict[str, Any], Optional[str]], dict[str, Any]]
 CLOUD: dict[str, tuple[str, str, Builder]] = {
     "azure": (AZURE, "AzureBlobStoreApiModel", _azure),
     "google": (GOOGLE, "GoogleCloudBlobstoreApiModel", _google)}
@@ -165,7 +165,7 @@ def create_cloud(state: NexusState, req: Request, kind: str) -> Response:
     errors = check_body(state, CLOUD[kind][1], body)
     with state.lock:
         raise_if(errors + _new_name_errors(state, body.get("name"), errors))
-        state.blobstores[body["name"].lower()] = CLOUD[kind][2](state, body, None)
+        state.blobstores[body["name"].lower()] = CLOUD[kind][2](body, None)
     return Response.empty(201)
 
 
@@ -181,7 +181,7 @@ def update_cloud(state: NexusState, req: Request, kind: str) -> Response:
             raise quoted(400, f"Azure blob store '{name}' doesn't exist")
         doc = _typed(state, name, store_type)
         kept = {k: v for k, v in doc.items() if k.startswith("_") and k != "_accountKey"}
-        new = build(state, dict(body, name=doc["name"]), doc.get("_accountKey"))
+        new = build(dict(body, name=doc["name"]), doc.get("_accountKey"))
         state.blobstores[doc["name"].lower()] = dict(new, **kept)
     return Response.empty(204)
 
