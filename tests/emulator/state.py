@@ -63,6 +63,16 @@ class NexusState:
     ssrf: dict[str, Any] = field(default_factory=dict)
     tasks: dict[str, dict] = field(default_factory=dict)  # keyed by task id
     capabilities: dict[str, dict] = field(default_factory=dict)  # keyed by capability id
+    # Server-wide settings, each seeded by its handler module (see `seeders`).
+    http_settings: dict[str, Any] = field(default_factory=dict)
+    email: dict[str, Any] = field(default_factory=dict)
+    truststore: dict[str, dict] = field(default_factory=dict)  # keyed by upper-cased fingerprint
+    saml: dict[str, Any] = field(default_factory=dict)  # empty while not configured
+    user_tokens: dict[str, Any] = field(default_factory=dict)
+    crowd: dict[str, Any] = field(default_factory=dict)
+    ip_allowlist: dict[str, Any] = field(default_factory=dict)
+    iq: dict[str, Any] = field(default_factory=dict)
+    license: dict[str, Any] = field(default_factory=dict)  # empty while none is installed
     # Called (without the lock) after every successful mutating request, e.g. to open or close
     # docker connectors when repositories change.
     listeners: list[Callable[["NexusState"], None]] = field(default_factory=list)
@@ -191,7 +201,9 @@ class NexusState:
     # --- persistence ------------------------------------------------------------------------
     _PERSISTED = ("passwords", "eula_accepted", "blobstores", "cleanup_policies", "repositories",
                   "routing_rules", "users", "roles", "privileges", "content_selectors",
-                  "ldap_servers", "realms_active", "anonymous", "ssrf", "tasks", "capabilities")
+                  "ldap_servers", "realms_active", "anonymous", "ssrf", "tasks", "capabilities",
+                  "http_settings", "email", "truststore", "saml", "user_tokens", "crowd",
+                  "ip_allowlist", "iq", "license")
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:

@@ -7,9 +7,11 @@ from ..routing import Router
 from ..state import NexusState
 from . import (blobstores, capabilities, cleanup_policies, repositories, routing_rules, security,
                ssrf, system, tasks)
+from . import blobstores_cloud, email, http_settings, iq, ip_allowlist, license, security_pro, truststore
 
 MODULES = (system, blobstores, cleanup_policies, repositories, routing_rules, security, ssrf,
            tasks, capabilities)
+MODULES += (http_settings, email, truststore, blobstores_cloud, security_pro, ip_allowlist, iq, license)
 
 
 def register_all(router: Router, state: NexusState) -> None:

@@ -71,6 +71,9 @@ def delete_store(state: NexusState, req: Request) -> Response:
             raise unquoted(404, f"Unable to find  '{name}' blobstore")
         in_use = any(str(r.get("storage", {}).get("blobStoreName", "")).lower() == doc["name"].lower()
                      for r in state.repositories.values())
+        # a group member counts as used too (BlobStoreManagerImpl.blobStoreUsageCount)
+        in_use = in_use or any(doc["name"].lower() in (m.lower() for m in other.get("members", ()))
+                               for other in state.blobstores.values())
         if in_use:
             raise quoted(400, f"BlobStore {doc['name']} is in use and cannot be deleted")
         del state.blobstores[doc["name"].lower()]

@@ -7,6 +7,15 @@ What differs by version:
 * password properties (the webhook `secret`) come back as Nexus's placeholder before 3.87 and
   are left out of the answer from 3.87 on;
 * CapabilityDTO gains active/error/state/… fields in 3.94.
+
+Types beyond the webhooks (ids and properties as sonatype/nexus-public's descriptors and the
+sonatyperepo Terraform provider name them): `baseurl` (url), `OutreachManagementCapability`
+(alwaysRemote, overrideUrl), `audit` (no properties) and `defaultrole` (role, not checked
+against existing roles). Properties are validated against the type's form fields (required,
+URL, item-select options, checkbox, repository reference), and CapabilityDescriptorSupport's
+uniqueness applies: one capability per type for baseurl/outreach/audit/defaultrole, one per
+(repository, url) for webhook.repository -> 400 "Only one capability of type '<name>'… can be
+created".
 """
 from __future__ import annotations
 
@@ -30,11 +39,13 @@ HTTP_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 @dataclass(frozen=True)
 class FormField:
     id: str
-    type: str  # "string" | "password" | "url" | "itemselect" | "combobox"
+    type: str  # "string" | "password" | "url" | "itemselect" | "combobox" | "checkbox"
     label: str
     help: str
     required: bool = True
     options: tuple[str, ...] = ()  # allowed values of an itemselect (comma-separated in storage)
+    reference: Optional[str] = None  # "repository": the value must name an existing repository
+    store_api: Optional[str] = None  # the UI store a combobox reads its options from
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,9 @@ class CapabilityType:
     name: str
     about: str
     fields: tuple[FormField, ...]
+    # Properties that make a capability unique (CapabilityDescriptorSupport.uniqueProperties):
+    # () = one per type, None = no uniqueness check.
+    unique: Optional[tuple[str, ...]] = ()
 
 
 _URL = FormField("url", "url", "URL", "Send a HTTP POST request to this URL")
@@ -54,15 +68,31 @@ CAPABILITY_TYPES: dict[str, CapabilityType] = {t.id: t for t in (
                    (FormField("names", "itemselect", "Event Types",
                               "Event types which trigger this Webhook", options=("audit",
                                                                                   "repository")),
-                    _URL, _SECRET)),
+                    _URL, _SECRET), unique=None),
     CapabilityType("webhook.repository", "Webhook: Repository",
                    "Send HTTP POST requests to a URL when events occur in a repository.",
                    (FormField("repository", "combobox", "Repository",
-                              "Repository to discriminate events from"),
+                              "Repository to discriminate events from", reference="repository",
+                              store_api="coreui_Repository.readReferences"),
                     FormField("names", "itemselect", "Event Types",
                               "Event types which trigger this Webhook",
                               options=("asset", "component")),
-                    _URL, _SECRET)),
+                    _URL, _SECRET), unique=("repository", "url")),
+    CapabilityType("baseurl", "Base URL", "Sets the base URL used in links Nexus generates.",
+                   (FormField("url", "url", "URL", "Reverse proxy base URL"),)),
+    CapabilityType("OutreachManagementCapability", "Outreach: Management",
+                   "Shows Sonatype outreach content on the welcome page.",
+                   (FormField("alwaysRemote", "checkbox", "Always remote",
+                              "Always use the remote outreach content", required=False),
+                    FormField("overrideUrl", "url", "Override URL",
+                              "Use this URL instead of the default outreach URL",
+                              required=False))),
+    CapabilityType("audit", "Audit", "Records changes to the configuration in the audit log.", ()),
+    CapabilityType("defaultrole", "Default Role",
+                   "Grants a role to every authenticated user.",
+                   (FormField("role", "combobox", "Role",
+                              "The role which is automatically granted to authenticated users",
+                              store_api="coreui_Role.read"),)),
 )}
 
 
@@ -117,10 +147,28 @@ def _validate(state: NexusState, ctype: CapabilityType, props: dict[str, str]) -
             if unknown:
                 errors.append((spec.id, f"Unknown {spec.label.lower()} {unknown}; allowed: "
                                         f"{', '.join(spec.options)}"))
-        elif spec.type == "combobox" and value.lower() not in state.repositories:
+        elif spec.type == "checkbox" and value not in ("true", "false"):
+            errors.append((spec.id, f"{spec.label} must be true or false: {value}"))
+        elif spec.reference == "repository" and value.lower() not in state.repositories:
             errors.append((spec.id, f"Repository '{value}' does not exist"))
     if errors:
         raise ApiError.validation(errors)
+
+
+def _check_unique(state: NexusState, ctype: CapabilityType, props: dict[str, str],
+                  own_id: Optional[str]) -> None:
+    """CapabilityDescriptorSupport.validateUnique on create and update."""
+    if ctype.unique is None:
+        return
+    for doc in state.capabilities.values():
+        if doc["type"] != ctype.id or doc["id"] == own_id:
+            continue
+        if all(doc["_properties"].get(key) == props.get(key) for key in ctype.unique):
+            labels = {f.id: f.label for f in ctype.fields}
+            detail = "".join(f", {labels.get(key, key).lower()} '{props.get(key)}'"
+                             for key in ctype.unique)
+            raise ApiError.validation([("*", f"Only one capability of type '{ctype.name}'"
+                                             f"{detail} can be created")])
 
 
 def _condition(state: NexusState, doc: dict[str, Any]) -> Optional[str]:
@@ -190,7 +238,7 @@ def list_types(state: NexusState, req: Request) -> Response:
             "required": f.required, "disabled": False, "readOnly": False,
             "initialValue": None, "regexValidation": None, "minimumValue": None,
             "maximumValue": None, "allowAutocomplete": f.type == "combobox",
-            "storeApi": "coreui_Repository.readReferences" if f.type == "combobox" else None,
+            "storeApi": f.store_api,
             "storeFilters": None, "idMapping": None, "nameMapping": None,
             "attributes": {"options": list(f.options)} if f.options else {}}
             for f in t.fields]}
@@ -210,6 +258,7 @@ def create_capability(state: NexusState, req: Request) -> Response:
     with state.lock:
         props = _properties(body, {}, ctype)
         _validate(state, ctype, props)
+        _check_unique(state, ctype, props, None)
         doc: dict[str, Any] = {
             "id": secrets.token_hex(8), "type": ctype.id, "_notes": body.get("notes") or "",
             "_enabled": body["enabled"] if body.get("enabled") is not None else True,
@@ -231,6 +280,7 @@ def update_capability(state: NexusState, req: Request) -> Response:
         props = (dict(doc["_properties"]) if body.get("properties") is None
                  else _properties(body, doc["_properties"], ctype))
         _validate(state, ctype, props)
+        _check_unique(state, ctype, props, doc["id"])
         if body.get("enabled") is not None:
             doc["_enabled"] = body["enabled"]
         if body.get("notes") is not None:
