@@ -115,7 +115,7 @@ def next_steps(stack: str, secrets: Sequence[tuple[str, str]], password_kept: bo
     steps = [f"mv {shlex.quote(str(moved_from))} stacks/Pulumi.{stack}.yaml    # where pulumi reads the stack"] \
         if moved_from else []
     if not password_kept:
-        steps.append(f"{run} config set --secret adminPassword    # the admin password (asked for, or piped in)")
+        steps.append(f"{run} config set --secret adminPassword    # the admin password, piped in (or typed, then Ctrl-D)")
     steps += [f"{run} config set --secret --path '{path}'    # {what}" for path, what in secrets]
     steps += [f"{run} up --yes    # takes every object over; changes nothing on Nexus",
               f"{nexusctl_command()} drift {shlex.quote(stack)}    # must report no drift"]
