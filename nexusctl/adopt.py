@@ -43,7 +43,7 @@ from components.preflight import LiveFacts
 
 from . import engine
 from .engine import project_name
-from .inventory import AUTOMATION_SECTIONS, SECTIONS, Found, Inventory, nest, read_inventory
+from .inventory import AUTOMATION_SECTIONS, SECTIONS, Inventory, nest, read_inventory
 
 EXIT_WRITTEN, EXIT_ERROR = 0, 1
 DEFAULT_PASSWORD_ENV = "NEXUS_PASSWORD"

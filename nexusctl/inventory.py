@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 from components.anonymous import DEFAULTS as ANONYMOUS_DEFAULTS
 from components.blob_store import FileBlobStoreProvider, S3BlobStoreProvider
 from components.cleanup_policy import CleanupPolicyProvider
-from components.client import NexusClient, NexusError, ServerInfo
+from components.client import NexusClient, ServerInfo
 from components.config import schema_problems
 from components.content_selector import ContentSelectorProvider
 from components.docker_group import DockerGroupProvider

@@ -4,7 +4,6 @@ exactly, and drift is true in both spellings (in-process providers against one e
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
