@@ -119,7 +119,7 @@ def automate_by_hand(call: Any) -> None:
 def printed_steps(stdout: str) -> list[str]:
     """The command lines after "Next": each is run exactly as printed."""
     lines = stdout.split("\nNext", 1)[1].splitlines()[1:]
-    return [line.strip() for line in lines if line.startswith("  ")]
+    return [line.strip() for line in lines if line.startswith("  ") and not line.strip().startswith("#")]
 
 
 def run_printed(workspace: Any, line: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -289,3 +289,20 @@ def test_a_repository_on_a_blob_store_left_out_is_pointed_out():
         Found("repository", "images", ("repositories",), {"name": "images", "type": "hosted", "blobStore": "Azure-Store"}),
         Found("repository", "cache", ("repositories",), {"name": "cache", "type": "proxy", "remoteUrl": "https://x"})])
     assert adopt.unreferenced_warnings(inventory) == ["repository images uses blob store Azure-Store, which is left out"]
+
+
+def test_next_steps_move_another_output_file_and_ask_for_a_passphrase_first(monkeypatch, tmp_path):
+    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    assert adopt.passphrase_note("acme", {}).startswith("# first: export PULUMI_CONFIG_PASSPHRASE")  # a comment
+    assert adopt.passphrase_note("acme", {"secretsprovider": "awskms://alias/nexus"}) is None
+    assert adopt.passphrase_note("local", {}) is None  # the demo passphrase is used for it
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "")  # an empty passphrase is a choice too
+    assert adopt.passphrase_note("acme", {}) is None
+    steps = adopt.next_steps("acme", [("webhooks[0].secret", "key")], password_kept=True,
+                             moved_from=tmp_path / "Pulumi.acme.yaml")
+    assert [step.split("    #")[0] for step in steps] == [
+        f"mv {tmp_path / 'Pulumi.acme.yaml'} stacks/Pulumi.acme.yaml",
+        ".venv/bin/python -m nexusctl pulumi acme config set --secret --path 'webhooks[0].secret'",
+        ".venv/bin/python -m nexusctl pulumi acme up --yes",
+        ".venv/bin/python -m nexusctl drift acme"]
