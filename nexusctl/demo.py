@@ -61,10 +61,25 @@ def running_pid() -> Optional[int]:
     the system gave to another program since is not ours to stop)."""
     try:
         pid = int(PID_FILE.read_text().strip())
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError):
         return None
+    if not Path("/proc/self").exists():  # no /proc to read the command line from: trust a live pid
+        return pid if _alive(pid) else None
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
     return pid if b"tests.emulator" in command and str(DATA_DIR).encode() in command else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it lives, under another user
+    return True
 
 
 def start_emulator() -> str:
@@ -104,9 +119,9 @@ def stop_emulator() -> bool:
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+    while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if Path(f"/proc/{pid}").exists():
+    if _alive(pid):
         os.kill(pid, signal.SIGKILL)
     return True
 
