@@ -15,7 +15,8 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 .PHONY: help setup venv toolchain system-packages demo test preview up drift verify unmanaged adopt disk retention-run clean
 
 help:
-	@echo "make demo                  set up, then run the local stack against a fresh Nexus emulator"
+	@echo "make demo                  set up, then run the local stack against a fresh Nexus emulator (left running)"
+	@echo "make emulator|emulator-stop  start | stop the local stack's emulator in the background (data in .demo/)"
 	@echo "make test                  set up, then run the test suite (real Pulumi engine + emulator)"
 	@echo "make preview|up|drift STACK=<stack>   the Pulumi workflow for one stack"
 	@echo "make verify|unmanaged STACK=<stack>   check the docker path after up | list objects the stack does not declare"
@@ -40,6 +41,14 @@ system-packages:
 
 demo: setup
 	$(PY) -m nexusctl demo
+
+# The local stack's emulator in the background, at its nexus.url: pid, log and data in .demo/.
+.PHONY: emulator emulator-stop
+emulator: venv
+	$(PY) -m nexusctl emulator start
+
+emulator-stop:
+	$(PY) -m nexusctl emulator stop
 
 test: setup
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)

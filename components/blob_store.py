@@ -2,8 +2,10 @@
 
 Nexus's list endpoint does not carry a file store's path or an S3 store's bucket settings, so
 each store is read with its own typed GET; a store of the other type at that name reads as
-absent. Soft quotas are given in MB in config and sent in bytes: the REST API takes bytes even
-though its spec says MB (terraform-provider-nexus #41 / #93).
+absent. Soft quotas are given in MB (`limitMb`) or bytes (`limitBytes`) in config and sent in
+bytes: the REST API takes bytes even though its spec says MB (terraform-provider-nexus #41 / #93),
+so a limit set in the UI or by another tool need not be a whole number of MB. Read answers in the
+unit the config uses whenever that is exact, so neither spelling shows drift that is not there.
 """
 from __future__ import annotations
 
@@ -21,16 +23,21 @@ MEGABYTE = 1_000_000  # the Nexus UI's MB
 
 def quota_body(spec: Mapping[str, Any]) -> Optional[dict[str, Any]]:
     quota = spec.get("softQuota")
-    return None if not quota else {"type": quota["type"], "limit": int(quota["limitMb"]) * MEGABYTE}
+    if not quota:
+        return None
+    limit = int(quota["limitBytes"]) if "limitBytes" in quota else int(quota["limitMb"]) * MEGABYTE
+    return {"type": quota["type"], "limit": limit}
 
 
-def quota_spec(doc: Mapping[str, Any]) -> Optional[dict[str, Any]]:
+def quota_spec(doc: Mapping[str, Any], previous: Optional[Mapping[str, Any]] = None) -> Optional[dict[str, Any]]:
+    """The server's quota in config shape: in MB when the previous spec (or, with none, the
+    value) says so and the bytes are a whole number of MB, else in bytes, exactly."""
     quota = doc.get("softQuota")
     if not quota or not quota.get("type"):
         return None
     limit = int(quota.get("limit") or 0)
-    return {"type": quota["type"],
-            "limitMb": limit // MEGABYTE if limit % MEGABYTE == 0 else limit / MEGABYTE}
+    in_bytes = "limitBytes" in (previous or {}) or limit % MEGABYTE != 0
+    return {"type": quota["type"], **({"limitBytes": limit} if in_bytes else {"limitMb": limit // MEGABYTE})}
 
 
 class _BlobStoreProvider(NexusProvider):
@@ -60,7 +67,7 @@ class FileBlobStoreProvider(_BlobStoreProvider):
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
         return compact({"name": previous["name"], "path": doc.get("path"),
-                        "softQuota": quota_spec(doc)})
+                        "softQuota": quota_spec(doc, previous.get("softQuota"))})
 
     def create_remote(self, client: NexusClient, spec: Spec) -> None:
         client.send("POST", "/v1/blobstores/file", self.body(spec), invalidates=("blobstores",))
@@ -124,7 +131,7 @@ class S3BlobStoreProvider(_BlobStoreProvider):
             "maxConnectionPoolSize": advanced.get("maxConnectionPoolSize"),
             "encryption": None if not encryption.get("encryptionType") else compact({
                 "type": encryption["encryptionType"], "kmsKeyId": encryption.get("encryptionKey") or None}),
-            "softQuota": quota_spec(doc),
+            "softQuota": quota_spec(doc, previous.get("softQuota")),
         })
 
     def create_remote(self, client: NexusClient, spec: Spec) -> None:

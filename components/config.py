@@ -274,6 +274,8 @@ def _explain(error: ValidationError, root: Mapping[str, Any]) -> str:
     if error.validator == "anyOf" and error.schema_path and "required" in json.dumps(error.validator_value):
         needed = [next(iter(branch["required"])) for branch in error.validator_value]
         return f"needs at least one of: {', '.join(needed)}"
+    if error.validator == "not" and set(error.validator_value or {}) == {"required"}:
+        return f"give only one of: {', '.join(error.validator_value['required'])}"
     return error.message
 
 

@@ -331,7 +331,11 @@ class TaskProvider(NexusProvider):
         try:
             if existing is not None:
                 pulumi.log.info(f"adopting existing {self.kind} '{spec['name']}' ({existing['id']})")
-                self.update_remote_at(client, existing["id"], spec)
+                if "enabled" in existing:  # 3.94+ answers the whole definition: write only a difference
+                    self._update(client, spec, self._with_carried(self.to_spec(existing, spec), spec),
+                                 existing["id"])
+                else:  # nothing to compare with: make it what the config says
+                    self.update_remote_at(client, existing["id"], spec)
                 return CreateResult(existing["id"], spec)
             created = client.send("POST", "/v1/tasks", {"type": spec["type"], **task_body(spec)},
                                   ok=(200, 201), invalidates=("tasks",))

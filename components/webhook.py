@@ -92,7 +92,10 @@ class WebhookProvider(NexusProvider):
         try:
             if existing is not None:
                 pulumi.log.info(f"adopting existing webhook for {spec['url']} ({existing['id']})")
-                self.update_remote_at(client, existing["id"], spec)
+                # Write only a difference (the secret is never answered: a configured one is
+                # taken to be the server's, as drift does).
+                self._update(client, spec, self._with_carried(self.to_spec(existing, spec), spec),
+                             existing["id"])
                 return CreateResult(existing["id"], spec)
             created = client.send("POST", "/v1/capabilities", self.body(spec, False), ok=(200, 201),
                                   invalidates=("capabilities",))

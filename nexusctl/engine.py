@@ -19,6 +19,10 @@ DEFAULT_BACKEND = ROOT / ".state"
 # The committed `local` stack encrypts its demo secrets with this passphrase. Every other stack
 # needs PULUMI_CONFIG_PASSPHRASE (or another secrets provider) from the user.
 LOCAL_DEMO_PASSPHRASE = "nexus-local-demo"
+# The `local` stack's state lives beside its emulator's data (nexusctl/demo.py), so the two are
+# made, kept and wiped together.
+LOCAL_STACK = "local"
+DEMO_DIR = ROOT / ".demo"
 
 
 # Exit codes of the checking commands (drift, verify, unmanaged, disk, retention run): 2 stays
@@ -51,9 +55,10 @@ def environment(stack: Optional[str] = None, backend: Optional[Path] = None,
     if backend is not None:
         env["PULUMI_BACKEND_URL"] = f"file://{backend}"
     elif not env.get("PULUMI_BACKEND_URL"):
-        DEFAULT_BACKEND.mkdir(exist_ok=True)
-        env["PULUMI_BACKEND_URL"] = f"file://{DEFAULT_BACKEND}"
-    if stack == "local" and not env.get("PULUMI_CONFIG_PASSPHRASE") and not env.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
+        default = DEMO_DIR / "state" if stack == LOCAL_STACK else DEFAULT_BACKEND
+        default.mkdir(parents=True, exist_ok=True)
+        env["PULUMI_BACKEND_URL"] = f"file://{default}"
+    if stack == LOCAL_STACK and not env.get("PULUMI_CONFIG_PASSPHRASE") and not env.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
         env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_DEMO_PASSPHRASE
     env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
     env.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")

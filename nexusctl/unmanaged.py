@@ -28,7 +28,7 @@ from components.client import Connection, NexusClient, NexusError
 from components.config import StackConfig, expanded_values, format_path
 
 from . import engine
-from .adopt import SECTIONS, Found, read_inventory
+from .inventory import SECTIONS, Found, read_inventory
 from .engine import StackError, project_name, write_report
 
 EXIT_NONE, EXIT_ERROR, EXIT_USAGE, EXIT_UNMANAGED = 0, 1, 2, 3

@@ -7,13 +7,17 @@
 #                                   asks, so `pulumi preview --policy-pack DIR` runs Python policy packs
 # The last two are skipped when toolchain.sh uses an official Pulumi install (it has its own language host), or
 # with NEXUS_RAC_PYTHON_FRONT=0 (then only `--policy-pack DIR/<link to the shim>` runs Python policy packs).
-# Idempotent: skips what is installed and up to date. Needs Go, and the Go module proxy or a warm module cache;
-# run scripts/toolchain.sh first for the policy tools (the front needs the real language host it builds).
+# Idempotent: skips what is installed and up to date (decided from versions and a hash of the sources, never
+# from file times, so a .tools restored from a cache next to a fresh clone is used as it is, without Go). Building
+# needs Go, and the Go module proxy or a warm module cache; without Go, actionlint is left out with a warning
+# (the workflow lint test then skips). Run scripts/toolchain.sh first for the policy tools (the front needs the
+# real language host it builds).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/.tools/bin"
 libexec="$root/.tools/libexec"
 mkdir -p "$bin"
+outside_path=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v "^$bin\$" | paste -sd:)
 
 go_build() { # go_build <module dir> <output path> <package>
   local dir=$1 out=$2 pkg=$3 start=$SECONDS
@@ -25,15 +29,21 @@ go_build() { # go_build <module dir> <output path> <package>
 # --- actionlint -----------------------------------------------------------------------------------------------
 want=$(grep -Eo 'github\.com/rhysd/actionlint v[^ ]+' "$root/tools/actionlint/go.mod" | head -n 1 | cut -d' ' -f2)
 have=$("$bin/actionlint" --version 2>/dev/null | head -n 1 || true)
+on_path=$(PATH=$outside_path command -v actionlint || true)
 if [ "$have" = "$want" ]; then
   echo "toolchain-extras: actionlint $have already installed"
+elif [ -n "$on_path" ] && [ "$("$on_path" --version 2>/dev/null | head -n 1)" = "$want" ]; then
+  ln -sfn "$on_path" "$bin/actionlint"
+  echo "toolchain-extras: using actionlint $want on PATH: $on_path"
+elif ! command -v go >/dev/null; then
+  echo "toolchain-extras: WARNING: no Go to build actionlint $want (nor that version on PATH): the workflow lint test will skip" >&2
 else
   echo "toolchain-extras: building actionlint $want (first time only, under a minute)"
   go_build actionlint "$bin/actionlint" github.com/rhysd/actionlint/cmd/actionlint
 fi
 
 # --- Python policy packs --------------------------------------------------------------------------------------
-official=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v "^$bin\$" | paste -sd:) command -v pulumi || true)
+official=$(PATH=$outside_path command -v pulumi || true)
 if [ -n "$official" ] && [ "${NEXUS_RAC_BUILD_PULUMI:-}" != "1" ]; then
   echo "toolchain-extras: an official Pulumi CLI is on PATH ($official): it runs Python policy packs itself"
   exit 0
@@ -53,7 +63,13 @@ if [ "${NEXUS_RAC_PYTHON_FRONT:-1}" = "0" ]; then
 fi
 
 front_module=nexus-registry-as-code/tools/policy-analyzer
-is_front() { go version -m "$1" 2>/dev/null | awk '$1 == "path" {print $2}' | grep -qx "$front_module"; }
+# Go records the main module's path in every binary it builds (what `go version -m` shows); reading it
+# with grep needs no Go.
+is_front() { grep -aqF "$front_module" "$1"; }
+front_sources() { # one hash of the front's sources, whatever their file times
+  (cd "$root/tools/policy-analyzer" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) |
+    LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -d' ' -f1
+}
 
 host="$bin/pulumi-language-python"
 real="$libexec/pulumi-language-python"
@@ -70,12 +86,13 @@ if [ ! -x "$real" ]; then
   echo "toolchain-extras: no Python language host in .tools/libexec: run scripts/toolchain.sh first" >&2
   exit 1
 fi
+stamp="$libexec/pulumi-language-python-front.sources"
+sources=$(front_sources)
 if [ -z "$rebuild" ]; then
   if [ ! -x "$host" ]; then
     rebuild="missing"
-  elif [ -n "$(find "$root/tools/policy-analyzer" -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) \
-      -newer "$host" -print -quit)" ]; then
-    rebuild="its sources changed"
+  elif [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$sources" ]; then
+    rebuild="its sources changed" # (a front built before the hash was kept is taken as built from these)
   fi
 fi
 if [ -z "$rebuild" ]; then
@@ -84,3 +101,4 @@ else
   echo "toolchain-extras: building the pulumi-language-python front ($rebuild; under a minute)"
   go_build policy-analyzer "$host" .
 fi
+[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sources" ] || printf '%s\n' "$sources" >"$stamp"

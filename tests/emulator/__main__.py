@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         parser.error(f"--nexus-version must look like 3.86.0, got {args.nexus_version!r}")
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="nexus-emulator-"))
+    try:  # like Nexus with a fresh /nexus-data volume: the directory is made, parents too
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        parser.error(f"--data-dir {data_dir}: cannot create it: {err.strerror}")
     state = NexusState(Options(version=args.nexus_version, edition=args.edition,
                                admin_password=args.admin_password, data_dir=data_dir.resolve(),
                                skip_default_repositories=args.skip_default_repositories,

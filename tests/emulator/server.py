@@ -5,6 +5,7 @@ import base64
 import binascii
 import json
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any, Optional
 from . import handlers
 from .http import ApiError, Request, Response, write_response
 from .routing import Router
-from .state import NexusState
+from .state import NexusState, PersistenceError
 
 CONTROL_PREFIX = "/__emulator/"
 
@@ -122,13 +123,29 @@ class Emulator:
         return response, changed
 
     def after_change(self) -> None:
-        with self.state.lock:
-            self.state.persist()
+        """Persists the state, then tells the listeners. A data directory that cannot be written
+        is a failed database write in Nexus: the request answers a 500 (never a dropped
+        connection); the change stays in memory."""
+        failure: Optional[PersistenceError] = None
+        try:
+            with self.state.lock:
+                self.state.persist()
+        except PersistenceError as err:
+            failure = err
         for listener in list(self.state.listeners):
             listener(self.state)
+        if failure is not None:
+            print(f"nexus emulator: {failure}", file=sys.stderr, flush=True)
+            raise ApiError.server_error() from failure
 
     # --- control API ------------------------------------------------------------------------
     def control(self, req: Request) -> Response:
+        try:
+            return self._control(req)
+        except ApiError as err:
+            return err.response()
+
+    def _control(self, req: Request) -> Response:
         name = req.path[len(CONTROL_PREFIX):].strip("/")
         if name == "requests" and req.method == "GET":
             return Response.json(self.log.all())
@@ -249,7 +266,11 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 entry["query"] = {k: v[0] if len(v) == 1 else v for k, v in req.query.items()}
             emulator.log.add(entry)
             if changed:
-                emulator.after_change()
+                try:
+                    emulator.after_change()
+                except ApiError as err:
+                    response = err.response()
+                    entry["status"] = response.status
             self._send(response, server_header=emulator.state.server_header)
 
         def _reset(self) -> None:

@@ -28,6 +28,10 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return parts[0], parts[1], parts[2]
 
 
+class PersistenceError(Exception):
+    """The data directory cannot be written: for Nexus, its database failing a write."""
+
+
 @dataclass
 class Options:
     version: str = DEFAULT_VERSION
@@ -222,13 +226,19 @@ class NexusState:
         return self.options.data_dir / "emulator-state.json"
 
     def persist(self) -> None:
-        """Keep the data directory like Nexus's: a restarted emulator comes back as it was."""
+        """Keep the data directory like Nexus's: a restarted emulator comes back as it was.
+        Raises PersistenceError when the directory cannot be written (made again, parents too,
+        when it is missing)."""
         target = self.state_file
         if target is None:
             return
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.snapshot()))
-        os.replace(tmp, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(self.snapshot()))
+            os.replace(tmp, target)
+        except OSError as err:
+            raise PersistenceError(f"cannot write {target}: {err}") from err
 
     def load_or_seed(self) -> None:
         target = self.state_file
