@@ -314,6 +314,10 @@ def test_maven_policies_are_pattern_strings(nexus_at: Callable[..., Nexus], rele
     no_block = body("maven", "proxy", "m")
     del no_block["maven"]
     assert nx.create("maven", "proxy", no_block).json() == [{"id": "PARAMETER maven", "message": "must not be null"}]
+    assert nx.create("maven", "hosted", body("maven", "hosted", "m")).status_code == 201
+    snapshots = {"versionPolicy": "SNAPSHOT", "layoutPolicy": "PERMISSIVE", "contentDisposition": "INLINE"}
+    assert nx.call("PUT", "/repositories/maven/hosted/m", body("maven", "hosted", "m", maven=snapshots)).status_code == 204
+    assert nx.read("maven", "hosted", "m").json()["maven"] == snapshots
 
 
 @pytest.mark.parametrize("release", RELEASES)
