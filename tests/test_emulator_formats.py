@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Optional
 
 import pytest
 import requests
@@ -59,30 +58,19 @@ class Nexus:
         return self.call("GET", f"/repositories/{path}/{repo_type}/{name}")
 
 
-@pytest.fixture(scope="module")
-def _running() -> Iterator[dict[tuple[str, str], Emulator]]:
-    running: dict[tuple[str, str], Emulator] = {}
-    yield running
-    stoppers = [threading.Thread(target=e.shutdown) for e in running.values()]
-    for thread in stoppers:
-        thread.start()
-    for thread in stoppers:
-        thread.join()
-
-
 @pytest.fixture
-def nexus_at(_running: dict[tuple[str, str], Emulator]) -> Callable[..., Nexus]:
+def nexus_at(module_emulators: dict[tuple[str, str], Emulator]) -> Callable[..., Nexus]:
     """One emulator per release and edition for the module, reset before each use."""
     def start(release: str, edition: str = "community") -> Nexus:
         key = (release, edition)
-        if key not in _running:
+        if key not in module_emulators:
             emulator = Emulator(NexusState(Options(version=release, edition=edition,
                                                    admin_password=PASSWORD,
                                                    skip_default_repositories=True)))
             emulator.serve("127.0.0.1", 0)
-            _running[key] = emulator
-        assert requests.post(_running[key].base_url + "/__emulator/reset").status_code == 204
-        return Nexus(_running[key])
+            module_emulators[key] = emulator
+        assert requests.post(module_emulators[key].base_url + "/__emulator/reset").status_code == 204
+        return Nexus(module_emulators[key])
     return start
 
 
