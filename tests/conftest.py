@@ -7,6 +7,7 @@ faults, first-start state) are skipped there.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -45,6 +46,20 @@ class LiveNexus:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "nexus(version, edition, first_start): emulator options")
+
+
+@pytest.fixture(scope="module")
+def module_emulators() -> Iterator[dict[Any, Any]]:
+    """In-process emulators (tests.emulator.server.Emulator) a test module keeps for all its
+    tests, keyed as it likes. Stopping one waits out its 0.5 s poll interval, so they are stopped
+    together at the end of the module."""
+    running: dict[Any, Any] = {}
+    yield running
+    stoppers = [threading.Thread(target=e.shutdown) for e in running.values()]
+    for thread in stoppers:
+        thread.start()
+    for thread in stoppers:
+        thread.join()
 
 
 @pytest.fixture

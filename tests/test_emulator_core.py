@@ -3,7 +3,6 @@ rules, SSRF protection) against real-Nexus behaviour. Each decided case is a tes
 comes from is said in the handler modules' docstrings."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
@@ -43,28 +42,16 @@ class Nexus:
         return requests.request(method, f"{self.emulator.base_url}/__emulator/{name}", json=body)
 
 
-@pytest.fixture(scope="module")
-def _emulators() -> Iterator[dict[tuple, Emulator]]:
-    """One emulator per configuration for the whole module, reset before each use: stopping a
-    server waits out its 0.5 s poll interval, so they are stopped together at the end."""
-    running: dict[tuple, Emulator] = {}
-    yield running
-    stoppers = [threading.Thread(target=e.shutdown) for e in running.values()]
-    for thread in stoppers:
-        thread.start()
-    for thread in stoppers:
-        thread.join()
-
-
 @pytest.fixture
-def start(_emulators: dict[tuple, Emulator]) -> Iterator[Callable[..., Nexus]]:
+def start(module_emulators: dict[tuple, Emulator]) -> Iterator[Callable[..., Nexus]]:
+    """One emulator per configuration for the whole module, reset before each use."""
     private: list[Emulator] = []
 
     def _start(version: str = "3.86.0", edition: str = "community", skip_defaults: bool = False,
                data_dir: Optional[Path] = None) -> Nexus:
         key = (version, edition, skip_defaults)
-        if data_dir is None and key in _emulators:
-            nexus = Nexus(_emulators[key])
+        if data_dir is None and key in module_emulators:
+            nexus = Nexus(module_emulators[key])
             assert nexus.control("POST", "reset").status_code == 204
             return nexus
         emulator = Emulator(NexusState(Options(version=version, edition=edition, admin_password=PASSWORD,
@@ -72,7 +59,7 @@ def start(_emulators: dict[tuple, Emulator]) -> Iterator[Callable[..., Nexus]]:
                                                data_dir=data_dir)))
         emulator.serve("127.0.0.1", 0)
         if data_dir is None:
-            _emulators[key] = emulator
+            module_emulators[key] = emulator
         else:
             private.append(emulator)
         return Nexus(emulator)

@@ -62,10 +62,10 @@ class Router:
         an unknown path returns (None, {}) and the server answers 404."""
         allowed: set[str] = set()
         for route in self.routes:
-            if route.available is not None and state is not None and not route.available(state):
-                continue
             found = route.pattern.match(path)
             if not found:
+                continue
+            if route.available is not None and state is not None and not route.available(state):
                 continue
             allowed.add(route.method)
             if route.method == method or (method == "HEAD" and route.method == "GET"):

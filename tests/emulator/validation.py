@@ -46,6 +46,21 @@ def _load_spec(version: str) -> dict[str, Any]:
     return json.loads((OPENAPI_DIR / f"nexus-{version}.json").read_text())
 
 
+def request_schema(version: str, path: str, method: str = "post") -> Optional[str]:
+    """The component schema a spec declares for a request body, or None when the spec of that
+    release has no such operation (e.g. `/v1/repositories/swift/proxy` before 3.89)."""
+    operation = _load_spec(version)["paths"].get(path, {}).get(method)
+    if not operation or "requestBody" not in operation:
+        return None
+    schema = next(iter(operation["requestBody"]["content"].values()))["schema"]
+    return str(schema.get("$ref", "")).rsplit("/", 1)[-1] or None
+
+
+def schema(version: str, name: str) -> dict[str, Any]:
+    """A component schema of one release's spec (for what a handler reads off its shape)."""
+    return _load_spec(version)["components"]["schemas"][name]
+
+
 def _resolve(node: dict[str, Any], version: str) -> dict[str, Any]:
     ref = node.get("$ref")
     if ref:
@@ -67,15 +82,20 @@ def unreadable(detail: str) -> ApiError:
 
 
 def check_body(state: NexusState, schema_name: str, body: Any,
-               optional: frozenset[str] = frozenset()) -> Errors:
+               optional: frozenset[str] = frozenset(), custom: frozenset[str] = frozenset(),
+               version: Optional[str] = None) -> Errors:
     """Type-check `body` against a spec schema (raising like Jackson on a mismatch) and return the
     bean-validation errors (required, sizes, ranges, name pattern). `optional` lists dotted paths
-    whose `required` mark in the spec is not enforced by the real server."""
-    version = spec_version(state)
+    whose `required` mark in the spec is not enforced (or is checked by the caller with the real
+    server's message); `custom` lists string fields whose enum/pattern/length constraints the
+    caller checks itself because the spec describes them wrongly (e.g. a `@Pattern` string
+    published as an enum, a Java enum matched ignoring case). `version`
+    picks another spec than the emulated release's nearest one (an endpoint newer than it)."""
+    version = version or spec_version(state)
     node = _load_spec(version)["components"]["schemas"][schema_name]
     body = json_object(body)
     errors: Errors = []
-    _walk(node, body, "", version, errors, optional)
+    _walk(node, body, "", version, errors, optional, custom)
     return errors
 
 
@@ -83,7 +103,7 @@ _TYPES = {"string": (str,), "boolean": (bool,), "array": (list,), "object": (dic
 
 
 def _walk(node: dict[str, Any], value: Any, path: str, version: str, errors: Errors,
-          optional: frozenset[str]) -> None:
+          optional: frozenset[str], custom: frozenset[str] = frozenset()) -> None:
     node = _resolve(node, version)
     kind = node.get("type", "object" if "properties" in node else None)
     if kind == "integer":
@@ -98,14 +118,14 @@ def _walk(node: dict[str, Any], value: Any, path: str, version: str, errors: Err
         return
     if kind in _TYPES and not isinstance(value, _TYPES[kind]):
         raise unreadable(f"Cannot deserialize value of type `{kind}` from {value!r} at {path}")
-    if kind == "string":
+    if kind == "string" and path not in custom:
         _check_string(node, value, path, errors)
     elif kind == "array":
         if node.get("minItems", 0) > len(value):
             errors.append((f"PARAMETER {path}", "must not be empty"))
         for item in value:
             if item is not None:
-                _walk(node.get("items", {}), item, path, version, errors, optional)
+                _walk(node.get("items", {}), item, path, version, errors, optional, custom)
     elif kind == "object":
         properties = node.get("properties", {})
         for key in node.get("required", []):
@@ -114,7 +134,8 @@ def _walk(node: dict[str, Any], value: Any, path: str, version: str, errors: Err
                 errors.append((f"PARAMETER {child}", "must not be null"))
         for key, sub in properties.items():
             if value.get(key) is not None:
-                _walk(sub, value[key], f"{path}.{key}" if path else key, version, errors, optional)
+                _walk(sub, value[key], f"{path}.{key}" if path else key, version, errors, optional,
+                      custom)
 
 
 def _check_string(node: dict[str, Any], value: str, path: str, errors: Errors) -> None:

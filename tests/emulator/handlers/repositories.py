@@ -1,40 +1,44 @@
-"""Repositories: the format-independent list/read/delete endpoints, `/v1/repositorySettings`,
-docker hosted/proxy/group CRUD, and the default maven/nuget repositories of a first start.
+"""Repositories of every format: the format-independent list/read/delete endpoints,
+`/v1/repositorySettings`, create/read/update at `/v1/repositories/<format>/<type>` for each format
+and type the emulated release offers (tests/emulator/formats.py holds the per-format knowledge),
+and the default maven/nuget repositories of a first start.
 
-Stored documents are the format-specific GET answer (DockerHostedApiRepository, ...,
-`/v1/repositorySettings` entries) with private keys for what GET never shows: `_latestPolicy`
-and `_secrets` (proxy authentication password / bearer token). `url` is recomputed from each
-request's Host header when answering.
+Stored documents are the format-specific GET answer (DockerHostedApiRepository,
+MavenProxyApiRepository, ..., as `/v1/repositorySettings` lists them) with private keys for what GET
+never shows: `_latestPolicy`, `_secrets` (proxy authentication password / bearer token) and
+`_signing` (signing key pairs and passphrases). `url` is recomputed from each request's Host
+header when answering.
 
 Request handling follows Nexus's AbstractRepositoriesApiResource and the API-request converters
-(sonatype/nexus-public): bean validation first (400 list, `PARAMETER …` ids), then rename /
-blob store checks (ids `name`, `BlobStoreName`), then what creating the repository finds
-(400 with one quoted message).
+(sonatype/nexus-public): Jackson first (a wrong type or an unknown enum constant: plain-text 400;
+unknown properties are ignored), bean validation (400 list, `PARAMETER …` ids), then rename /
+blob store checks (ids `name`, `BlobStoreName`), then what creating the repository finds (400 with
+one quoted message).
 """
 from __future__ import annotations
 
-import copy
 from typing import Any, Optional
 
+from ..formats import (FORMATS, GROUP, HOSTED, PROXY, Format, field_errors, has_field, offered,
+                       request_spec, rule_paths)
 from ..http import ApiError, Request, Response
+from ..repository_documents import connector_attributes, document
 from ..routing import Router, bind
 from ..state import NexusState
-from ..validation import (NAME_TAKEN, Errors, check_body, find, name_errors, public, quoted,
-                          raise_if)
+from ..validation import (NAME_TAKEN, Errors, check_body, find, json_object, name_errors, public,
+                          quoted, raise_if)
 from . import ssrf
 
-TYPES = ("hosted", "proxy", "group")
-REQUEST_SCHEMAS = {"hosted": "DockerHostedRepositoryApiRequest",
-                   "proxy": "DockerProxyRepositoryApiRequest",
-                   "group": "DockerGroupRepositoryApiRequest"}
 NAME_MAX = 200
 WRITE_POLICIES = ("ALLOW", "ALLOW_ONCE", "DENY")
 BLOBSTORE_NOT_FOUND = "Blob store not found"
 # Nexus's ApiDocConstants.BLOBSTORE_CHANGE_NOT_ALLOWED, typographic apostrophe included.
 BLOBSTORE_CHANGE_NOT_ALLOWED = "You cannot change a repository\u2019s blob store through the API"
 LOWERCASE_DOCKER_NAMES = "3.89.0"  # terraform-provider-sonatyperepo#300/#306
-PATH_ENABLED = "3.83.0"
 CLEANUP_REFERENCES_CHECKED = "3.85.0"  # cloud-pi-native/console#2348
+# A proxy of 3.94 may name an inline Repository Firewall mode; without a Sonatype IQ connection
+# anything but DISABLED is refused (terraform-provider-sonatyperepo, repository_common_proxy_test.go).
+FIREWALL_NEEDS_IQ = "Unable to configure Repository Firewall as not connected to Sonatype IQ"
 
 
 def register(router: Router, state: NexusState) -> None:
@@ -42,14 +46,24 @@ def register(router: Router, state: NexusState) -> None:
     router.add("GET", "/v1/repositorySettings", list_settings)
     router.add("GET", "/v1/repositories/{repositoryName}", get_repository, auth="user")
     router.add("DELETE", "/v1/repositories/{repositoryName}", delete_repository)
-    for repo_type in TYPES:
-        router.add("POST", f"/v1/repositories/docker/{repo_type}", bind(create_docker, repo_type))
-        router.add("GET", f"/v1/repositories/docker/{repo_type}/{{repositoryName}}",
-                   bind(get_docker, repo_type))
-        router.add("PUT", f"/v1/repositories/docker/{repo_type}/{{repositoryName}}",
-                   bind(update_docker, repo_type))
+    for fmt in FORMATS.values():
+        for repo_type in fmt.since:
+            route = f"{fmt.path}/{repo_type}"
+
+            def available(s: NexusState, f: Format = fmt, t: str = repo_type) -> bool:
+                return offered(s, f, t)
+            router.add("POST", f"/v1/repositories/{route}", bind(create_repository, route),
+                       available=available)
+            router.add("GET", f"/v1/repositories/{route}/{{repositoryName}}",
+                       bind(get_typed_repository, route), available=available)
+            router.add("PUT", f"/v1/repositories/{route}/{{repositoryName}}",
+                       bind(update_repository, route), available=available)
     state.seeders.append(seed_default_repositories)
 
+
+def _route(route: str) -> tuple[Format, str]:
+    path, repo_type = route.split("/")
+    return FORMATS[path], repo_type
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -98,10 +112,12 @@ def get_repository(state: NexusState, req: Request) -> Response:
         return Response.json(_summary(state, doc, req))
 
 
-def get_docker(state: NexusState, req: Request, repo_type: str) -> Response:
+def get_typed_repository(state: NexusState, req: Request, route: str) -> Response:
+    """FormatAndType: a repository of another format or type at that name is not found."""
+    fmt, repo_type = _route(route)
     with state.lock:
         doc = find(state.repositories, req.params["repositoryName"])
-        if doc is None or doc["format"] != "docker" or doc["type"] != repo_type:
+        if doc is None or doc["format"] != fmt.name or doc["type"] != repo_type:
             raise ApiError.not_found("Repository not found")
         return Response.json(_answer(doc, req))
 
@@ -124,29 +140,31 @@ def delete_repository(state: NexusState, req: Request) -> Response:
     return Response.empty(204)
 
 
-# --- docker create / update ------------------------------------------------------------------
-def _bean_errors(state: NexusState, repo_type: str, body: Any, creating: bool) -> Errors:
-    """Bean validation of the request class. `docker.forceBasicAuth` is marked required in the
-    spec but Nexus defaults it to true when absent, so it is not enforced."""
-    optional = frozenset({"docker.forceBasicAuth"})
-    errors = check_body(state, REQUEST_SCHEMAS[repo_type], body, optional)
+# --- create / update -------------------------------------------------------------------------
+def _bean_errors(state: NexusState, fmt: Format, repo_type: str, body: dict[str, Any],
+                 creating: bool) -> Errors:
+    """Bean validation of the format's request class. `docker.forceBasicAuth` is marked required
+    in the spec but Nexus defaults it to true when absent, so it is not enforced."""
+    version, schema_name = request_spec(state, fmt, repo_type)
+    required, custom = rule_paths(version, schema_name)
+    optional = required | ({"docker.forceBasicAuth"} if fmt.path == "docker" else set())
+    errors = check_body(state, schema_name, body, frozenset(optional), custom, version)
+    errors += field_errors(body, required, custom)
     name = body.get("name")
     if not any(e[0] == "PARAMETER name" for e in errors):
         errors += name_errors(name, NAME_MAX)
     if creating and isinstance(name, str) and find(state.repositories, name) is not None:
         errors.append(("PARAMETER name", NAME_TAKEN))
-    if (state.at_least(LOWERCASE_DOCKER_NAMES) and isinstance(name, str) and name != name.lower()):
+    if (fmt.path == "docker" and state.at_least(LOWERCASE_DOCKER_NAMES) and isinstance(name, str)
+            and name != name.lower()):
         errors.append(("PARAMETER arg0", "Docker repository names must be lowercase to support "
                                          "path-based routing"))
     storage = body.get("storage") or {}
-    if repo_type == "hosted" and storage.get("writePolicy") is not None \
+    if repo_type == HOSTED and storage.get("writePolicy") is not None \
             and str(storage["writePolicy"]).upper() not in WRITE_POLICIES:
         errors.append(("PARAMETER storage.writePolicy",
                        f"Invalid write policy: {storage['writePolicy']}"))
-    if repo_type == "proxy" and not (body.get("proxy") or {}).get("remoteUrl") \
-            and not any(e[0] == "PARAMETER proxy.remoteUrl" for e in errors):
-        errors.append(("PARAMETER proxy.remoteUrl", "must not be null"))
-    return errors
+    return list(dict.fromkeys(errors))  # violations are a set: one per field and message
 
 
 def _request_errors(state: NexusState, body: dict[str, Any], path_name: Optional[str]) -> Errors:
@@ -178,217 +196,138 @@ def _policy_names(state: NexusState, body: dict[str, Any]) -> Optional[list[str]
     return known
 
 
-def _docker_attributes(state: NexusState, body: dict[str, Any]) -> dict[str, Any]:
-    docker = body.get("docker") or {}
-    force = docker.get("forceBasicAuth")
-    attributes = {"v1Enabled": bool(docker.get("v1Enabled", False)),
-                  "forceBasicAuth": True if force is None else bool(force),
-                  "httpPort": _port(docker.get("httpPort")), "httpsPort": _port(docker.get("httpsPort")),
-                  "subdomain": docker.get("subdomain") or None}
-    if state.at_least(PATH_ENABLED):  # before 3.83 the field does not exist and is ignored
-        attributes["pathEnabled"] = bool(docker.get("pathEnabled", False))
-    return attributes
-
-
-def _port(value: Any) -> Optional[int]:
-    return None if value is None else int(value)
-
-
-def _repository_problems(state: NexusState, repo_type: str, body: dict[str, Any],
-                         docker: dict[str, Any]) -> None:
-    """What Nexus finds while building the repository from the configuration; each failure is a
-    400 with one quoted message (the wording is the emulator's where no source shows Nexus's)."""
-    name = body["name"]
-    if docker["subdomain"] and not state.pro:
+def _connector_problems(state: NexusState, name: str, connector: dict[str, Any]) -> None:
+    """Docker and OCI repositories open Jetty connectors: ports are exclusive across both."""
+    if connector["subdomain"] and not state.pro:
         raise quoted(400, "Docker subdomain connectors are only available in Nexus Repository Pro")
-    for port in (docker["httpPort"], docker["httpsPort"]):
+    for port in (connector["httpPort"], connector["httpsPort"]):
         if port is None:
             continue
         for other in state.repositories.values():
-            other_docker = other.get("docker") or {}
-            if other["name"].lower() != name.lower() and port in (other_docker.get("httpPort"),
-                                                                   other_docker.get("httpsPort")):
+            ports = [(other.get(block) or {}).get(key) for block in ("docker", "oci")
+                     for key in ("httpPort", "httpsPort")]
+            if other["name"].lower() != name.lower() and port in ports:
                 raise quoted(400, f"Port {port} is already in use by repository {other['name']}")
-    if repo_type == "proxy":
+
+
+def _group_problems(state: NexusState, fmt: Format, body: dict[str, Any]) -> None:
+    """Members exist, are not the group itself and share its format; `writableMember` (only in
+    the request classes with GroupDeployAttributes) is Pro-only and a hosted member."""
+    name, group = body["name"], body["group"]
+    for member in group.get("memberNames") or []:
+        target = find(state.repositories, member)
+        if target is None or target["name"].lower() == name.lower():
+            raise quoted(400, f"Group refers to nonexistent member repository {member}")
+        if target["format"] != fmt.name:
+            raise quoted(400, f"Member repository {member} has incompatible format {target['format']}")
+    writable = group.get("writableMember")
+    if writable:
+        if not state.pro:
+            raise quoted(400, "Group deployment (writableMember) is only available in Nexus "
+                              "Repository Pro")
+        target = find(state.repositories, writable)
+        if (writable not in (group.get("memberNames") or []) or target is None
+                or target["type"] != HOSTED):
+            raise quoted(400, f"Writable member {writable} must be a hosted member of the group")
+
+
+def _repository_problems(state: NexusState, fmt: Format, repo_type: str, body: dict[str, Any],
+                         connector: Optional[dict[str, Any]]) -> None:
+    """What Nexus finds while building the repository from the configuration; each failure is a
+    400 with one quoted message (the wording is the emulator's where no source shows Nexus's)."""
+    if connector is not None:
+        _connector_problems(state, body["name"], connector)
+    if repo_type == PROXY:
         connection = (body.get("httpClient") or {}).get("connection") or {}
         if connection.get("useTrustStore") and not body["proxy"]["remoteUrl"].startswith("https"):
             raise quoted(400, "TrustStore is available only with HTTPS remote URLs")
         raise_if(ssrf.outbound_errors(state, body["proxy"]["remoteUrl"], "proxy.remoteUrl"))
-    if repo_type == "group":
-        group = body["group"]
-        for member in group.get("memberNames") or []:
-            target = find(state.repositories, member)
-            if target is None or target["name"].lower() == name.lower():
-                raise quoted(400, f"Group refers to nonexistent member repository {member}")
-            if target["format"] != "docker":
-                raise quoted(400, f"Member repository {member} has incompatible format "
-                                  f"{target['format']}")
-        writable = group.get("writableMember")
-        if writable:
-            if not state.pro:
-                raise quoted(400, "Group deployment (writableMember) is only available in Nexus "
-                                  "Repository Pro")
-            target = find(state.repositories, writable)
-            if (writable not in (group.get("memberNames") or []) or target is None
-                    or target["type"] != "hosted"):
-                raise quoted(400, f"Writable member {writable} must be a hosted member of the group")
+        mode = str((body.get("firewall") or {}).get("mode") or "DISABLED").upper()
+        if state.at_least("3.94.0") and mode != "DISABLED":
+            raise quoted(400, FIREWALL_NEEDS_IQ)
+    if repo_type == GROUP:
+        _group_problems(state, fmt, body)
 
 
-def _document(state: NexusState, repo_type: str, body: dict[str, Any],
-              docker: dict[str, Any], policies: Optional[list[str]]) -> dict[str, Any]:
-    storage = body["storage"]
-    doc: dict[str, Any] = {
-        "name": body["name"], "format": "docker", "url": "", "online": bool(body["online"]),
-        "storage": {"blobStoreName": storage["blobStoreName"],
-                    "strictContentTypeValidation": bool(storage["strictContentTypeValidation"])}}
-    if repo_type == "hosted":
-        doc["storage"]["writePolicy"] = str(storage["writePolicy"]).upper()
-        doc["_latestPolicy"] = storage.get("latestPolicy")  # stored, never answered
-    if repo_type != "group":
-        doc["cleanup"] = None if policies is None else {"policyNames": policies}
-    if repo_type == "hosted":
-        component = body.get("component") or {}
-        doc["component"] = {"proprietaryComponents": bool(component.get("proprietaryComponents", False))}
-    if repo_type == "proxy":
-        doc.update(_proxy_parts(state, body))
-    if repo_type == "group":
-        group = body["group"]
-        doc["group"] = {"memberNames": list(group.get("memberNames") or []),
-                        "writableMember": group.get("writableMember") or None}
-    doc["docker"] = docker
-    if repo_type == "proxy":
-        proxy = body.get("dockerProxy") or {}
-        doc["dockerProxy"] = {
-            "indexType": proxy.get("indexType"), "indexUrl": proxy.get("indexUrl"),
-            "cacheForeignLayers": bool(proxy.get("cacheForeignLayers", False)),
-            "foreignLayerUrlWhitelist": list(proxy.get("foreignLayerUrlWhitelist") or [])}
-    doc["type"] = repo_type
-    return doc
-
-
-def _proxy_parts(state: NexusState, body: dict[str, Any]) -> dict[str, Any]:
-    """The proxy-only sections. A routing rule is looked up by name and silently dropped when
-    unknown (ProxyRepositoryApiRequestToConfigurationConverter); requests may name it
-    `routingRule` (3.6x-3.9x) or `routingRuleName` (the 3.94 spec)."""
-    proxy, negative, client = body["proxy"], body["negativeCache"], body["httpClient"]
-    connection = client.get("connection") or {}
-    authentication = client.get("authentication")
-    rule_name = body.get("routingRule") or body.get("routingRuleName")
-    rule = find(state.routing_rules, rule_name)
-    parts: dict[str, Any] = {
-        "proxy": {"remoteUrl": proxy["remoteUrl"], "contentMaxAge": int(proxy["contentMaxAge"]),
-                  "metadataMaxAge": int(proxy["metadataMaxAge"])},
-        "negativeCache": {"enabled": bool(negative["enabled"]),
-                          "timeToLive": int(negative["timeToLive"])},
-        "httpClient": {
-            "blocked": bool(client.get("blocked", False)),
-            "autoBlock": bool(client.get("autoBlock", False)),
-            "connection": {"retries": _port(connection.get("retries")),
-                           "userAgentSuffix": connection.get("userAgentSuffix"),
-                           "timeout": _port(connection.get("timeout")),
-                           "enableCircularRedirects": bool(connection.get("enableCircularRedirects",
-                                                                          False)),
-                           "enableCookies": bool(connection.get("enableCookies", False)),
-                           "useTrustStore": bool(connection.get("useTrustStore", False))},
-            "authentication": None},
-        "routingRuleName": rule["name"] if rule else None,
-    }
-    if authentication:
-        parts["httpClient"]["authentication"] = {
-            "type": authentication.get("type"), "username": authentication.get("username"),
-            "ntlmHost": authentication.get("ntlmHost"), "ntlmDomain": authentication.get("ntlmDomain"),
-            "preemptive": bool(authentication.get("preemptive", False))}
-        parts["_secrets"] = {k: authentication[k] for k in ("password", "bearerToken")
-                             if authentication.get(k)}
-    return parts
-
-
-def _write(state: NexusState, req: Request, repo_type: str, path_name: Optional[str]) -> dict[str, Any]:
+def _write(state: NexusState, req: Request, route: str, path_name: Optional[str]) -> dict[str, Any]:
     """Validates a create (path_name None) or update request and returns the new document."""
-    body = req.json()
-    raise_if(_bean_errors(state, repo_type, body, creating=path_name is None))
+    fmt, repo_type = _route(route)
+    body = json_object(req.json())
+    raise_if(_bean_errors(state, fmt, repo_type, body, creating=path_name is None))
     raise_if(_request_errors(state, body, path_name))
     if path_name is not None:
         current = find(state.repositories, path_name)
-        if current is None or current["format"] != "docker" or current["type"] != repo_type:
+        if current is None or current["format"] != fmt.name or current["type"] != repo_type:
             raise ApiError(404)
     elif find(state.repositories, body["name"]) is not None:  # lost a race with another create
         raise ApiError.validation([("PARAMETER name", NAME_TAKEN)])
+    version, schema_name = request_spec(state, fmt, repo_type)
+    if repo_type == GROUP and not has_field(version, schema_name, "group.writableMember"):
+        body["group"].pop("writableMember", None)  # plain GroupAttributes: Jackson drops it
     policies = _policy_names(state, body)
-    docker = _docker_attributes(state, body)
-    _repository_problems(state, repo_type, body, docker)
-    return _document(state, repo_type, body, docker, policies)
+    connector = connector_attributes(state, body.get(fmt.connector) or {}) if fmt.connector else None
+    _repository_problems(state, fmt, repo_type, body, connector)
+    return document(state, fmt, repo_type, body, connector, policies)
 
 
-def create_docker(state: NexusState, req: Request, repo_type: str) -> Response:
+def create_repository(state: NexusState, req: Request, route: str) -> Response:
     with state.lock:
-        doc = _write(state, req, repo_type, None)
+        doc = _write(state, req, route, None)
         doc["url"] = f"{base_url(req)}/repository/{doc['name']}"
         state.repositories[doc["name"].lower()] = doc
     return Response.empty(201)
 
 
-def update_docker(state: NexusState, req: Request, repo_type: str) -> Response:
+def update_repository(state: NexusState, req: Request, route: str) -> Response:
     with state.lock:
-        doc = _write(state, req, repo_type, req.params["repositoryName"])
+        doc = _write(state, req, route, req.params["repositoryName"])
         doc["url"] = f"{base_url(req)}/repository/{doc['name']}"
         state.repositories[doc["name"].lower()] = doc
     return Response.empty(204)
 
 
 # --- first start -----------------------------------------------------------------------------
+def _default(fmt: str, repo_type: str, name: str, strict: bool, **parts: Any) -> tuple[str, str, dict]:
+    body: dict[str, Any] = {"name": name, "online": True,
+                            "storage": {"blobStoreName": "default", "strictContentTypeValidation": strict}}
+    if "write_policy" in parts:
+        body["storage"]["writePolicy"] = parts.pop("write_policy")
+    if "remote" in parts:
+        body.update(proxy={"remoteUrl": parts.pop("remote"), "contentMaxAge": parts.pop("content_age"),
+                           "metadataMaxAge": 1440},
+                    negativeCache={"enabled": True, "timeToLive": 1440},
+                    httpClient={"blocked": False, "autoBlock": True})
+    body.update(parts)
+    return fmt, repo_type, body
+
+
 def seed_default_repositories(state: NexusState) -> None:
     """The maven and nuget repositories a fresh Nexus creates, unless
-    nexus.skipDefaultRepositories is set (shapes as /v1/repositorySettings answers them)."""
+    nexus.skipDefaultRepositories is set, built like REST-created ones so each release answers
+    them in its own shape (help.sonatype.com repository-types: maven-central, maven-releases,
+    maven-snapshots, maven-public, nuget.org-proxy, nuget-hosted, nuget-group)."""
     if state.options.skip_default_repositories:
         return
-    base = f"http://{state.options.host}:8081/repository/"
-    http_client = {"blocked": False, "autoBlock": True,
-                   "connection": {"retries": None, "userAgentSuffix": None, "timeout": None,
-                                  "enableCircularRedirects": False, "enableCookies": False,
-                                  "useTrustStore": False},
-                   "authentication": None}
-
-    def storage(strict: bool, write_policy: Optional[str] = None) -> dict[str, Any]:
-        value: dict[str, Any] = {"blobStoreName": "default", "strictContentTypeValidation": strict}
-        if write_policy:
-            value["writePolicy"] = write_policy
-        return value
 
     def maven(version_policy: str, layout: str) -> dict[str, Any]:
         return {"versionPolicy": version_policy, "layoutPolicy": layout, "contentDisposition": "INLINE"}
 
-    hosted_extra = {"cleanup": None, "component": {"proprietaryComponents": False}}
-    repositories = [
-        {"name": "maven-central", "format": "maven2", "online": True, "storage": storage(False),
-         "cleanup": None,
-         "proxy": {"remoteUrl": "https://repo1.maven.org/maven2/", "contentMaxAge": -1,
-                   "metadataMaxAge": 1440},
-         "negativeCache": {"enabled": True, "timeToLive": 1440}, "httpClient": http_client,
-         "routingRuleName": None, "maven": maven("RELEASE", "PERMISSIVE"), "type": "proxy"},
-        {"name": "maven-releases", "format": "maven2", "online": True,
-         "storage": storage(False, "ALLOW_ONCE"),
-         **hosted_extra, "maven": maven("RELEASE", "STRICT"), "type": "hosted"},
-        {"name": "maven-snapshots", "format": "maven2", "online": True,
-         "storage": storage(False, "ALLOW"),
-         **hosted_extra, "maven": maven("SNAPSHOT", "STRICT"), "type": "hosted"},
-        {"name": "maven-public", "format": "maven2", "online": True, "storage": storage(True),
-         "group": {"memberNames": ["maven-releases", "maven-snapshots", "maven-central"]},
-         "type": "group"},
-        {"name": "nuget.org-proxy", "format": "nuget", "online": True, "storage": storage(True),
-         "cleanup": None,
-         "proxy": {"remoteUrl": "https://api.nuget.org/v3/index.json", "contentMaxAge": 1440,
-                   "metadataMaxAge": 1440},
-         "negativeCache": {"enabled": True, "timeToLive": 1440}, "httpClient": http_client,
-         "routingRuleName": None, "nugetProxy": {"queryCacheItemMaxAge": 3600, "nugetVersion": "V3"},
-         "type": "proxy"},
-        {"name": "nuget-hosted", "format": "nuget", "online": True, "storage": storage(True, "ALLOW"),
-         **hosted_extra, "type": "hosted"},
-        {"name": "nuget-group", "format": "nuget", "online": True, "storage": storage(True),
-         "group": {"memberNames": ["nuget-hosted", "nuget.org-proxy"]}, "type": "group"},
+    defaults = [
+        _default("maven", PROXY, "maven-central", False, remote="https://repo1.maven.org/maven2/",
+                 content_age=-1, maven=maven("RELEASE", "PERMISSIVE")),
+        _default("maven", HOSTED, "maven-releases", False, write_policy="ALLOW_ONCE",
+                 maven=maven("RELEASE", "STRICT")),
+        _default("maven", HOSTED, "maven-snapshots", False, write_policy="ALLOW",
+                 maven=maven("SNAPSHOT", "STRICT")),
+        _default("maven", GROUP, "maven-public", True,
+                 group={"memberNames": ["maven-releases", "maven-snapshots", "maven-central"]}),
+        _default("nuget", PROXY, "nuget.org-proxy", True, remote="https://api.nuget.org/v3/index.json",
+                 content_age=1440, nugetProxy={"queryCacheItemMaxAge": 3600, "nugetVersion": "V3"}),
+        _default("nuget", HOSTED, "nuget-hosted", True, write_policy="ALLOW"),
+        _default("nuget", GROUP, "nuget-group", True, group={"memberNames": ["nuget-hosted", "nuget.org-proxy"]}),
     ]
     with state.lock:
-        for repository in repositories:
-            doc = copy.deepcopy(repository)
-            doc["url"] = base + doc["name"]
+        for path, repo_type, body in defaults:
+            doc = document(state, FORMATS[path], repo_type, body, None, None)
+            doc["url"] = f"http://{state.options.host}:8081/repository/{doc['name']}"
             state.repositories[doc["name"].lower()] = doc
