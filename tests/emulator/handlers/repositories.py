@@ -21,7 +21,7 @@ from ..routing import Router, bind
 from ..state import NexusState
 from ..validation import (NAME_TAKEN, Errors, check_body, find, name_errors, public, quoted,
                           raise_if)
-from . import ssrf
+from . import security, ssrf
 
 TYPES = ("hosted", "proxy", "group")
 REQUEST_SCHEMAS = {"hosted": "DockerHostedRepositoryApiRequest",
@@ -38,16 +38,21 @@ CLEANUP_REFERENCES_CHECKED = "3.85.0"  # cloud-pi-native/console#2348
 
 
 def register(router: Router, state: NexusState) -> None:
-    router.add("GET", "/v1/repositories", list_repositories, auth="user")
-    router.add("GET", "/v1/repositorySettings", list_settings)
-    router.add("GET", "/v1/repositories/{repositoryName}", get_repository, auth="user")
-    router.add("DELETE", "/v1/repositories/{repositoryName}", delete_repository)
+    # Repository endpoints check repository permissions per repository, not per endpoint:
+    # RepositoriesResource (no annotation) shows what the subject may browse;
+    # the API resources (@RequiresAuthentication) ask AuthorizingRepositoryManagerImpl for
+    # repository-admin add/edit/delete/read on the repository concerned.
+    router.add("GET", "/v1/repositories", list_repositories, auth="anyone")
+    router.add("GET", "/v1/repositorySettings", list_settings, auth="user")
+    router.add("GET", "/v1/repositories/{repositoryName}", get_repository, auth="anyone")
+    router.add("DELETE", "/v1/repositories/{repositoryName}", delete_repository, auth="user")
     for repo_type in TYPES:
-        router.add("POST", f"/v1/repositories/docker/{repo_type}", bind(create_docker, repo_type))
+        router.add("POST", f"/v1/repositories/docker/{repo_type}", bind(create_docker, repo_type),
+                   auth="user")
         router.add("GET", f"/v1/repositories/docker/{repo_type}/{{repositoryName}}",
-                   bind(get_docker, repo_type))
+                   bind(get_docker, repo_type), auth="user")
         router.add("PUT", f"/v1/repositories/docker/{repo_type}/{{repositoryName}}",
-                   bind(update_docker, repo_type))
+                   bind(update_docker, repo_type), auth="user")
     state.seeders.append(seed_default_repositories)
 
 
@@ -79,40 +84,69 @@ def _sorted(state: NexusState) -> list[dict[str, Any]]:
     return sorted(state.repositories.values(), key=lambda d: d["name"].lower())
 
 
+def _admin(doc: dict[str, Any], action: str) -> str:
+    """RepositoryAdminPermission for one repository."""
+    return f"nexus:repository-admin:{doc['format']}:{doc['name']}:{action}"
+
+
+def _may_browse(state: NexusState, req: Request, doc: dict[str, Any]) -> bool:
+    return any(security.repository_permitted(state, req.user, doc, action)
+               for action in ("browse", "read"))
+
+
 def list_repositories(state: NexusState, req: Request) -> Response:
+    """RepositoryManagerRESTAdapterImpl.getRepositories: only what the subject may browse (an
+    unauthenticated caller with anonymous access off gets an empty list, not a 403)."""
     with state.lock:
-        return Response.json([_summary(state, d, req) for d in _sorted(state)])
+        return Response.json([_summary(state, d, req) for d in _sorted(state)
+                              if security.repository_permitted(state, req.user, d, "browse")])
 
 
 def list_settings(state: NexusState, req: Request) -> Response:
-    """Every repository in its format-specific GET shape, in one call."""
+    """Every repository the caller may administer (read), in its format-specific GET shape
+    (AuthorizingRepositoryManagerImpl.getRepositoriesWithAdmin)."""
     with state.lock:
-        return Response.json([_answer(d, req) for d in _sorted(state)])
+        return Response.json([_answer(d, req) for d in _sorted(state)
+                              if security.permitted(state, req.user, _admin(d, "read"))])
 
 
 def get_repository(state: NexusState, req: Request) -> Response:
+    """RepositoryManagerRESTAdapterImpl.getRepository: an unknown name is JAX-RS's
+    NotFoundException (a bare 404), a repository the subject may not browse or read a bare 403."""
     with state.lock:
         doc = find(state.repositories, req.params["repositoryName"])
         if doc is None:
-            raise ApiError.not_found("Repository not found")
+            raise ApiError(404)
+        if not _may_browse(state, req, doc):
+            raise ApiError.forbidden()
         return Response.json(_summary(state, doc, req))
 
 
 def get_docker(state: NexusState, req: Request, repo_type: str) -> Response:
+    """getRepositoryWithAdmin: a repository the caller may not administer reads as absent."""
     with state.lock:
         doc = find(state.repositories, req.params["repositoryName"])
-        if doc is None or doc["format"] != "docker" or doc["type"] != repo_type:
+        if doc is None or doc["format"] != "docker" or doc["type"] != repo_type \
+                or not security.permitted(state, req.user, _admin(doc, "read")):
             raise ApiError.not_found("Repository not found")
         return Response.json(_answer(doc, req))
 
 
 def delete_repository(state: NexusState, req: Request) -> Response:
-    """Deleting a repository also takes it out of every group that listed it."""
+    """Deleting a repository also takes it out of every group that listed it
+    (RepositoryManagerImpl.delete -> removeRepositoryFromAllGroups) and removes its own
+    nx-repository-view/admin privileges from every role (untrack -> the security contributors'
+    remove). Tasks and webhooks naming it stay: a task fails when it runs, a repository webhook
+    capability turns passive until a repository of that name exists again
+    (RepositoryExistsCondition)."""
     with state.lock:
         doc = find(state.repositories, req.params["repositoryName"])
         if doc is None:
             raise ApiError(404)
+        if not security.permitted(state, req.user, _admin(doc, "delete")):
+            raise ApiError.forbidden()
         del state.repositories[doc["name"].lower()]
+        security.forget_repository_privileges(state, doc)
         gone = doc["name"].lower()
         for other in state.repositories.values():
             group = other.get("group")
@@ -141,11 +175,11 @@ def _bean_errors(state: NexusState, repo_type: str, body: Any, creating: bool) -
     storage = body.get("storage") or {}
     if repo_type == "hosted" and storage.get("writePolicy") is not None \
             and str(storage["writePolicy"]).upper() not in WRITE_POLICIES:
-        errors.append(("PARAMETER storage.writePolicy",
+        errors.append(("PARAMETER writePolicy",
                        f"Invalid write policy: {storage['writePolicy']}"))
     if repo_type == "proxy" and not (body.get("proxy") or {}).get("remoteUrl") \
-            and not any(e[0] == "PARAMETER proxy.remoteUrl" for e in errors):
-        errors.append(("PARAMETER proxy.remoteUrl", "must not be null"))
+            and not any(e[0] == "PARAMETER remoteUrl" for e in errors):
+        errors.append(("PARAMETER remoteUrl", "must not be null"))
     return errors
 
 
@@ -312,8 +346,13 @@ def _write(state: NexusState, req: Request, repo_type: str, path_name: Optional[
         current = find(state.repositories, path_name)
         if current is None or current["format"] != "docker" or current["type"] != repo_type:
             raise ApiError(404)
+        if not security.permitted(state, req.user, _admin(current, "edit")):
+            raise ApiError.forbidden()
     elif find(state.repositories, body["name"]) is not None:  # lost a race with another create
         raise ApiError.validation([("PARAMETER name", NAME_TAKEN)])
+    elif not security.permitted(state, req.user, _admin({"format": "docker", "name": body["name"]},
+                                                        "add")):
+        raise ApiError.forbidden()
     policies = _policy_names(state, body)
     docker = _docker_attributes(state, body)
     _repository_problems(state, repo_type, body, docker)
