@@ -19,6 +19,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from .blob_store import s3_expiration_problems
 from .content_selector import csel_problem
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -350,6 +351,8 @@ def cross_reference_problems(values: Mapping[str, Any], server: Optional[ServerF
         if store["type"] == "s3" and store.get("accessKeyId") and not store.get("secretAccessKey"):
             problems.append(Problem(f"blobStores[{i}].secretAccessKey", "accessKeyId needs its secret key: "
                                     f"pulumi config set --secret --path 'blobStores[{i}].secretAccessKey' <key>"))
+    problems += [Problem(path, message) for path, message in
+                 s3_expiration_problems(blob_stores, server.version if server else None)]
     for key, items in (("blobStores", blob_stores), ("cleanupPolicies", policies),
                        ("routingRules", rules), ("repositories", repositories)):
         problems += duplicate_name_problems(key, items)
