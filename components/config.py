@@ -615,7 +615,20 @@ def security_problems(values: Mapping[str, Any], server: Optional[ServerFacts] =
             problems.append(Problem(f"{at}.contentSelector", f"content selector '{selector}' is not declared "
                                     "in security.contentSelectors"))
     problems += _realm_problems(security.get("realms"), server)
+    problems += _anonymous_realm_problems(security)
     return problems
+
+
+def _anonymous_realm_problems(security: Mapping[str, Any]) -> list[Problem]:
+    """Nexus refuses anonymous access through a realm it does not run (the active realms, plus
+    NexusAuthorizingRealm which it always installs)."""
+    realm = (security.get("anonymous") or {}).get("realmName")
+    active = security.get("realms")
+    if not realm or active is None or realm == "NexusAuthorizingRealm" or realm in active:
+        return []
+    return [Problem("security.anonymous.realmName", f"'{realm}' is not an active realm "
+                    f"(security.realms: {', '.join(active)}); Nexus refuses it. Add it to "
+                    "security.realms or leave realmName out (NexusAuthorizingRealm)")]
 
 
 def _realm_problems(realms: Optional[Sequence[str]], server: Optional[ServerFacts]) -> list[Problem]:
