@@ -12,20 +12,13 @@ FAIL_ON_UNKNOWN_PROPERTIES), so a 3.79+ server takes a body that still carries i
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import pytest
 
-from tests.emulator.testing import Servers
+from tests.emulator.testing import Servers, servers  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.emulator_only
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
-    running = Servers()
-    yield running
-    running.stop()
 
 
 def s3(expiration: Optional[int] = None, name: str = "s3-store") -> dict[str, Any]:

@@ -13,27 +13,13 @@ turns passive until a repository of that name exists again (RepositoryExistsCond
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from tests.emulator.testing import Nexus, Servers
+from tests.emulator.testing import Nexus, Servers, docker_hosted as hosted, servers  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.emulator_only
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
-    running = Servers()
-    yield running
-    running.stop()
-
-
-def hosted(name: str) -> dict[str, Any]:
-    return {"name": name, "online": True,
-            "storage": {"blobStoreName": "default", "strictContentTypeValidation": True,
-                        "writePolicy": "ALLOW"},
-            "docker": {"v1Enabled": False, "forceBasicAuth": True}}
 
 
 def group(name: str, members: list[str]) -> dict[str, Any]:

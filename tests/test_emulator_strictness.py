@@ -3,34 +3,20 @@ references Nexus validates, and the exact shapes of those refusals. Each case ci
 sonatype/nexus-public (or the report of a Nexus tool) it follows."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from tests.emulator.testing import Nexus, Servers
+from tests.emulator.testing import Nexus, Servers, docker_hosted as hosted, servers  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.emulator_only
 
 FILE_STORE = {"name": "store", "path": "store", "softQuota": None}
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
-    running = Servers()
-    yield running
-    running.stop()
-
-
 @pytest.fixture
 def nexus(servers: Servers) -> Nexus:
     return servers.get("3.86.0")
-
-
-def hosted(name: str) -> dict[str, Any]:
-    return {"name": name, "online": True,
-            "storage": {"blobStoreName": "default", "strictContentTypeValidation": True,
-                        "writePolicy": "ALLOW"},
-            "docker": {"v1Enabled": False, "forceBasicAuth": True}}
 
 
 # --- error ids ------------------------------------------------------------------------------

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
+import pytest
 import requests
 
 from .server import Emulator
 from .state import NexusState, Options
 
 ADMIN_PASSWORD = "admin-pw"
+
+
+def docker_hosted(name: str) -> dict[str, Any]:
+    """A minimal valid docker hosted repository request."""
+    return {"name": name, "online": True,
+            "storage": {"blobStoreName": "default", "strictContentTypeValidation": True,
+                        "writePolicy": "ALLOW"},
+            "docker": {"v1Enabled": False, "forceBasicAuth": True}}
 
 
 class Nexus:
@@ -89,3 +98,12 @@ class Servers:
             thread.start()
         for thread in threads:
             thread.join()
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[Servers]:
+    """The module's emulators (import this fixture into a test module to use it)."""
+    running = Servers()
+    yield running
+    running.stop()
+

@@ -222,6 +222,33 @@ def all_privileges(state: NexusState) -> dict[str, dict]:
     return found
 
 
+_REPOSITORY_PRIVILEGE = re.compile(r"^nx-repository-(view|admin)-([^-]+)-(.+)-(browse|read|edit|add|delete|\*)$",
+                                   re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _static_by_name() -> dict[str, dict]:
+    return {doc["name"].lower(): doc for doc in _static_privileges()}
+
+
+def find_privilege(state: NexusState, name: str) -> Optional[dict]:
+    """One privilege by name without listing them all (permission checks run per request and
+    per repository; call with state.lock held)."""
+    key = name.lower()
+    found = state.privileges.get(key) or _static_by_name().get(key)
+    if found is not None:
+        return found
+    parts = _REPOSITORY_PRIVILEGE.match(name)
+    repository = state.repositories.get(parts.group(3).lower()) if parts else None
+    if parts is None or repository is None:
+        return None
+    kind, word = parts.group(1).lower(), parts.group(4).lower()
+    if kind == "admin" and word not in ADMIN_WORDS:
+        return None
+    doc = _repository_privilege(kind, repository["format"], repository["name"], word)
+    return doc if doc["name"].lower() == key else None
+
+
 # --- permissions (Shiro wildcard semantics) -----------------------------------------------------
 def _implies(pattern: str, target: str) -> bool:
     """Shiro WildcardPermission.implies: ':'-separated parts, ','-separated alternatives,
@@ -258,9 +285,8 @@ def permitted(state: NexusState, user_id: Optional[str], permission: str) -> boo
     permission (call with state.lock held)."""
     if user_id is None:
         return False
-    privileges = all_privileges(state)
     for name in state.effective_privileges(user_id):
-        doc = privileges.get(name.lower())
+        doc = find_privilege(state, name)
         pattern = _permission(doc) if doc is not None else None
         if pattern and _implies(pattern, permission):
             return True
@@ -284,10 +310,9 @@ def repository_permitted(state: NexusState, user_id: Optional[str], repository: 
     Call with state.lock held."""
     if user_id is None:
         return False
-    privileges = all_privileges(state)
     target = f"nexus:repository-view:{repository['format']}:{repository['name']}:{action}"
     for name in state.effective_privileges(user_id):
-        doc = privileges.get(name.lower())
+        doc = find_privilege(state, name)
         if doc is None:
             continue
         if doc["type"] == "repository-content-selector":
