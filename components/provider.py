@@ -29,7 +29,9 @@ Path = tuple[str, ...]
 # opaque token in its outputs (INSTANCE), and dependents take the tokens of what they refer to
 # as a control input (REFERENCES): a new token is a changed input, the engine plans an update of
 # the dependent, and that update re-applies it. Neither is a Nexus field: never sent, never
-# drift (read carries both from the last applied state).
+# drift (read carries both from the last applied state). The token is made by check, as an input,
+# so a preview knows it: an object updated in place keeps its token, one that is created or
+# replaced (a change of a `replace_on` field) gets a new one, and only that moves its dependents.
 INSTANCE = "instance"
 REFERENCES = "references"
 
@@ -93,6 +95,8 @@ class NexusProvider(ResourceProvider):
     # Found by name, so a re-apply that finds it gone can create it again (not: tasks and
     # webhooks, whose server-generated id is the resource id).
     keyed_by_name: ClassVar[bool] = True
+    # Other objects refer to it: it carries an instance token (see INSTANCE).
+    referenced: ClassVar[bool] = False
 
     # --- hooks ------------------------------------------------------------------------------
     def normalize(self, spec: Spec) -> Spec:
@@ -128,16 +132,21 @@ class NexusProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         nexus.use_stack_config(getattr(req.config, "_props", {}))
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         spec = self.normalize(strip_provider(news))
         failures = [CheckFailure(path, reason) for path, reason in self.problems(spec)]
         if news.get(REFERENCES):
             spec[REFERENCES] = news[REFERENCES]
+        if self.referenced:
+            old = strip_provider(olds or {})
+            stays = old.get(INSTANCE) and all(old.get(k) == spec.get(k) for k in self.replace_on)
+            spec[INSTANCE] = old[INSTANCE] if stays else new_instance()
         return CheckResult(spec, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         old, new = strip_provider(olds), strip_provider(news)
-        old.pop(INSTANCE, None)  # an output, never an input
+        old.pop(INSTANCE, None)  # the engine's business, never a change of the object
+        new.pop(INSTANCE, None)
         changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         replaces = [k for k in changed if k in self.replace_on]
         # Names and ports are unique on the server: the old object must go first.
@@ -156,7 +165,7 @@ class NexusProvider(ResourceProvider):
                 if spec.get("adopt"):
                     pulumi.log.info(f"adopting existing {self.kind} '{self.object_id(spec)}'")
                 self._update(client, spec, self._with_carried(self.to_spec(existing, spec), spec))
-                return CreateResult(self.object_id(spec), {**spec, INSTANCE: new_instance()})
+                return CreateResult(self.object_id(spec), spec)
         try:
             self.create_remote(client, spec)
         except NexusError as err:
@@ -171,7 +180,7 @@ class NexusProvider(ResourceProvider):
                     f"or choose another name.") from None
             pulumi.log.info(f"adopting existing {self.kind} '{self.object_id(spec)}'")
             self._update(client, spec, self._with_carried(self.to_spec(existing, spec), spec))
-        return CreateResult(self.object_id(spec), {**spec, INSTANCE: new_instance()})
+        return CreateResult(self.object_id(spec), spec)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         previous = strip_provider(props)
@@ -180,15 +189,12 @@ class NexusProvider(ResourceProvider):
             # Deleted behind our back: an empty id drops it from state, the next up re-creates it.
             return ReadResult("", {})
         current = self._with_carried(self.to_spec(doc, previous), previous)
-        inputs = copy.deepcopy(current)
-        inputs.pop(INSTANCE, None)
-        return ReadResult(id_, current, inputs)
+        return ReadResult(id_, current, copy.deepcopy(current))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         spec, previous = strip_provider(news), strip_provider(olds)
         self._update(nexus.for_run(), spec, previous, id_)
-        instance = previous.get(INSTANCE)
-        return UpdateResult({**spec, INSTANCE: instance} if instance else spec)
+        return UpdateResult(spec)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         spec = strip_provider(props)
