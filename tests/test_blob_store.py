@@ -45,7 +45,10 @@ def test_lifecycle_days_are_managed_where_nexus_has_them(workspace, nexus, versi
     converge_and_check(workspace, nexus, {"blobStores": stores(expiration_days=7)})
     assert bucket(nexus, "archive")["expiration"] == 7
     assert bucket(nexus, "cache")["expiration"] == 3  # Nexus requires it: its UI default
-    # changed by hand: the drift check sees it, and a refreshing up puts it back
+    if version != "3.78.2":
+        return
+    # changed by hand (on the last release that has the setting): the drift check sees it, and
+    # a refreshing up puts it back
     body = nexus.rest("GET", "/v1/blobstores/s3/archive", nexus.password).json()
     body["bucketConfiguration"]["bucket"]["expiration"] = 30
     assert nexus.rest("PUT", "/v1/blobstores/s3/archive", nexus.password, body).status_code == 204
