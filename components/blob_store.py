@@ -6,6 +6,12 @@ absent. Soft quotas are given in MB (`limitMb`) or bytes (`limitBytes`) in confi
 bytes: the REST API takes bytes even though its spec says MB (terraform-provider-nexus #41 / #93),
 so a limit set in the UI or by another tool need not be a whole number of MB. Read answers in the
 unit the config uses whenever that is exact, so neither spelling shows drift that is not there.
+
+S3 bucket lifecycle (`expirationDays`, Nexus's `bucket.expiration`) exists up to Nexus 3.78 only:
+there the field is required (a body without it is refused) and GET answers it; from 3.79 Nexus
+neither takes nor answers it, and the bucket's own lifecycle rules do that job. So the field is
+sent (3 when the config leaves it out, the UI's default) and read only where it exists, and a
+config that sets it for a 3.79+ server is refused at preview (`s3_expiration_problems`).
 """
 from __future__ import annotations
 
@@ -19,6 +25,28 @@ from .client import NexusClient, ServerInfo
 from .provider import NexusProvider, Spec, compact, resource_options
 
 MEGABYTE = 1_000_000  # the Nexus UI's MB
+S3_EXPIRATION_REMOVED = (3, 79, 0)  # the first release without S3 bucket lifecycle settings
+DEFAULT_EXPIRATION_DAYS = 3  # what Nexus's UI proposes; sent before 3.79 when config is silent
+
+
+def manages_s3_expiration(version: tuple[int, int, int]) -> bool:
+    return tuple(version) < S3_EXPIRATION_REMOVED
+
+
+def s3_expiration_problems(stores: list[Mapping[str, Any]],
+                           version: Optional[tuple[int, int, int]]) -> list[tuple[str, str]]:
+    """(config path, reason) for `expirationDays` on a server that no longer has the setting
+    (checked only when the server's version is known)."""
+    if version is None or manages_s3_expiration(version):
+        return []
+    release = ".".join(map(str, version))
+    return [(f"blobStores[{i}].expirationDays",
+             f"Nexus {release} no longer manages S3 bucket lifecycle rules (the setting was "
+             "removed in 3.79, so it would be silently ignored); remove expirationDays and set "
+             "an expiration rule on the bucket itself (objects tagged deleted=true, after that "
+             "many days)")
+            for i, store in enumerate(stores)
+            if store.get("type") == "s3" and store.get("expirationDays") is not None]
 
 
 def quota_body(spec: Mapping[str, Any]) -> Optional[dict[str, Any]]:
@@ -86,16 +114,16 @@ class S3BlobStoreProvider(_BlobStoreProvider):
               "maxConnectionPoolSize", "encryption", "softQuota")
 
     def normalize(self, spec: Spec) -> Spec:
-        out = {"name": spec["name"], "region": "DEFAULT", "prefix": "", "expirationDays": 3,
+        out = {"name": spec["name"], "region": "DEFAULT", "prefix": "",
                "forcePathStyle": False, "adopt": bool(spec.get("adopt", False))}
         out.update({k: spec[k] for k in self.FIELDS if spec.get(k) is not None})
         return compact(out)
 
     def body(self, spec: Spec, server: Optional[ServerInfo] = None) -> dict[str, Any]:
-        """S3 bucket lifecycle (`expiration`) is part of the body up to the 3.68-era API only."""
+        """S3 bucket lifecycle (`expiration`) is a required part of the body up to 3.78 only."""
         bucket = {"region": spec["region"], "name": spec["bucket"], "prefix": spec["prefix"]}
-        if server is not None and not server.at_least("3.77.0"):
-            bucket["expiration"] = spec["expirationDays"]
+        if server is not None and manages_s3_expiration(server.version):
+            bucket["expiration"] = spec.get("expirationDays", DEFAULT_EXPIRATION_DAYS)
         security = compact({"accessKeyId": spec.get("accessKeyId"),
                             "secretAccessKey": spec.get("secretAccessKey"),
                             "role": spec.get("role"), "sessionToken": spec.get("sessionToken")})
@@ -124,7 +152,7 @@ class S3BlobStoreProvider(_BlobStoreProvider):
         return compact({
             "name": previous["name"], "bucket": bucket.get("name"),
             "region": bucket.get("region"), "prefix": bucket.get("prefix") or "",
-            "expirationDays": bucket.get("expiration"),
+            "expirationDays": self._expiration(bucket, previous),
             "accessKeyId": security.get("accessKeyId") or None, "role": security.get("role") or None,
             "endpoint": advanced.get("endpoint") or None, "signerType": advanced.get("signerType") or None,
             "forcePathStyle": bool(advanced.get("forcePathStyle", False)),
@@ -133,6 +161,18 @@ class S3BlobStoreProvider(_BlobStoreProvider):
                 "type": encryption["encryptionType"], "kmsKeyId": encryption.get("encryptionKey") or None}),
             "softQuota": quota_spec(doc, previous.get("softQuota")),
         })
+
+    @staticmethod
+    def _expiration(bucket: Mapping[str, Any], previous: Mapping[str, Any]) -> Optional[int]:
+        """The server's value where it has one (the default counts as "not set" when the config
+        does not set it); a server without the setting cannot tell, so the last applied value
+        stays (config validation refuses setting it there)."""
+        if "expiration" not in bucket:
+            return previous.get("expirationDays")
+        days = bucket.get("expiration")
+        if "expirationDays" not in previous and days == DEFAULT_EXPIRATION_DAYS:
+            return None
+        return days
 
     def create_remote(self, client: NexusClient, spec: Spec) -> None:
         client.send("POST", "/v1/blobstores/s3", self.body(spec, client.server()), invalidates=("blobstores",))

@@ -19,6 +19,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from .blob_store import s3_expiration_problems
 from .content_selector import csel_problem
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -352,6 +353,8 @@ def cross_reference_problems(values: Mapping[str, Any], server: Optional[ServerF
         if store["type"] == "s3" and store.get("accessKeyId") and not store.get("secretAccessKey"):
             problems.append(Problem(f"blobStores[{i}].secretAccessKey", "accessKeyId needs its secret key: "
                                     f"pulumi config set --secret --path 'blobStores[{i}].secretAccessKey' <key>"))
+    problems += [Problem(path, message) for path, message in
+                 s3_expiration_problems(blob_stores, server.version if server else None)]
     for key, items in (("blobStores", blob_stores), ("cleanupPolicies", policies),
                        ("routingRules", rules), ("repositories", repositories)):
         problems += duplicate_name_problems(key, items)
@@ -614,7 +617,20 @@ def security_problems(values: Mapping[str, Any], server: Optional[ServerFacts] =
             problems.append(Problem(f"{at}.contentSelector", f"content selector '{selector}' is not declared "
                                     "in security.contentSelectors"))
     problems += _realm_problems(security.get("realms"), server)
+    problems += _anonymous_realm_problems(security)
     return problems
+
+
+def _anonymous_realm_problems(security: Mapping[str, Any]) -> list[Problem]:
+    """Nexus refuses anonymous access through a realm it does not run (the active realms, plus
+    NexusAuthorizingRealm which it always installs)."""
+    realm = (security.get("anonymous") or {}).get("realmName")
+    active = security.get("realms")
+    if not realm or active is None or realm == "NexusAuthorizingRealm" or realm in active:
+        return []
+    return [Problem("security.anonymous.realmName", f"'{realm}' is not an active realm "
+                    f"(security.realms: {', '.join(active)}); Nexus refuses it. Add it to "
+                    "security.realms or leave realmName out (NexusAuthorizingRealm)")]
 
 
 def _realm_problems(realms: Optional[Sequence[str]], server: Optional[ServerFacts]) -> list[Problem]:

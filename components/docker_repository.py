@@ -20,6 +20,7 @@ class DockerRepositoryProvider(NexusProvider):
     repo_type: ClassVar[str] = ""  # hosted | proxy | group
     # A repository cannot move to another blob store: Nexus refuses, so it is re-created.
     replace_on = ("name", "blobStore")
+    referenced = True  # groups, privileges, roles, tasks and webhooks name it
 
     # --- spec ------------------------------------------------------------------------------
     def normalize(self, spec: Spec) -> Spec:

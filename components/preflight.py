@@ -30,7 +30,9 @@ def needs_server(cfg: StackConfig) -> bool:
     repos = cfg.get("repositories", [])
     policies = cfg.get("cleanupPolicies", [])
     security = cfg.get("security", {})
+    stores = cfg.get("blobStores", [])
     return (any(field in repo for repo in repos for field in GATED_FIELDS)
+            or any("expirationDays" in store for store in stores)  # gone from Nexus 3.79
             or any(repo["name"] != repo["name"].lower() for repo in repos)
             or any("retain" in policy for policy in policies)
             or bool(security.get("realms") or security.get("anonymousPull"))

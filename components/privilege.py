@@ -27,6 +27,7 @@ class PrivilegeProvider(NexusProvider):
     kind = "privilege"
     # Nexus cannot turn a privilege into another type.
     replace_on = ("name", "type")
+    referenced = True  # roles hold it: deleting it takes it out of them
 
     def normalize(self, spec: Spec) -> Spec:
         fields = TYPE_FIELDS.get(spec.get("type", ""), ())

@@ -8,6 +8,7 @@ refresh report nothing. Subclasses supply the object-specific parts (the hooks b
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any, ClassVar, Mapping, Optional, Sequence
 
 import pulumi
@@ -20,6 +21,23 @@ from .client import NexusClient, NexusError
 PROVIDER_KEY = "__provider"
 Spec = dict[str, Any]
 Path = tuple[str, ...]
+
+# --- instance tokens --------------------------------------------------------------------------
+# Nexus cleans up after a deleted object: a deleted repository leaves every group and takes its
+# own privileges out of every role. When the program re-creates an object (a replacement), what
+# refers to it must be written again in the same run. So every created object gets a fresh
+# opaque token in its outputs (INSTANCE), and dependents take the tokens of what they refer to
+# as a control input (REFERENCES): a new token is a changed input, the engine plans an update of
+# the dependent, and that update re-applies it. Neither is a Nexus field: never sent, never
+# drift (read carries both from the last applied state). The token is made by check, as an input,
+# so a preview knows it: an object updated in place keeps its token, one that is created or
+# replaced (a change of a `replace_on` field) gets a new one, and only that moves its dependents.
+INSTANCE = "instance"
+REFERENCES = "references"
+
+
+def new_instance() -> str:
+    return uuid.uuid4().hex
 
 
 class AlreadyExists(Exception):
@@ -74,6 +92,11 @@ class NexusProvider(ResourceProvider):
     control: ClassVar[tuple[str, ...]] = ("adopt",)
     # Settings that always exist on a Nexus (realms, anonymous access): create compares first.
     singleton: ClassVar[bool] = False
+    # Found by name, so a re-apply that finds it gone can create it again (not: tasks and
+    # webhooks, whose server-generated id is the resource id).
+    keyed_by_name: ClassVar[bool] = True
+    # Other objects refer to it: it carries an instance token (see INSTANCE).
+    referenced: ClassVar[bool] = False
 
     # --- hooks ------------------------------------------------------------------------------
     def normalize(self, spec: Spec) -> Spec:
@@ -109,13 +132,21 @@ class NexusProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         nexus.use_stack_config(getattr(req.config, "_props", {}))
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         spec = self.normalize(strip_provider(news))
         failures = [CheckFailure(path, reason) for path, reason in self.problems(spec)]
+        if news.get(REFERENCES):
+            spec[REFERENCES] = news[REFERENCES]
+        if self.referenced:
+            old = strip_provider(olds or {})
+            stays = old.get(INSTANCE) and all(old.get(k) == spec.get(k) for k in self.replace_on)
+            spec[INSTANCE] = old[INSTANCE] if stays else new_instance()
         return CheckResult(spec, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         old, new = strip_provider(olds), strip_provider(news)
+        old.pop(INSTANCE, None)  # the engine's business, never a change of the object
+        new.pop(INSTANCE, None)
         changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         replaces = [k for k in changed if k in self.replace_on]
         # Names and ports are unique on the server: the old object must go first.
@@ -181,17 +212,28 @@ class NexusProvider(ResourceProvider):
 
     def _update(self, client: NexusClient, spec: Spec, previous: Spec, object_id: Optional[str] = None) -> None:
         server_fields = [k for k in set(spec) | set(previous)
-                         if k not in self.control and spec.get(k) != previous.get(k)]
-        if not server_fields:
+                         if k not in (*self.control, INSTANCE, REFERENCES)
+                         and spec.get(k) != previous.get(k)]
+        # Something it refers to was re-created: Nexus may have dropped this object's references
+        # to it (or the object itself), so it is written again even when its config is the same.
+        reapply = spec.get(REFERENCES) != previous.get(REFERENCES)
+        if not server_fields and not reapply:
             return  # only control fields changed (e.g. adopt): nothing to send
         try:
             self.update_remote_at(client, object_id or self.object_id(spec), spec, previous)
         except NexusError as err:
-            raise self._explain(err, spec, "update") from None
+            if not (reapply and err.status == 404 and self.keyed_by_name):
+                raise self._explain(err, spec, "update") from None
+            pulumi.log.info(f"{self.kind} '{self.object_id(spec)}' was gone: creating it again")
+            try:
+                self.create_remote(client, spec)
+            except NexusError as create_err:
+                raise self._explain(create_err, spec, "create") from None
 
     def _with_carried(self, current: Spec, previous: Mapping[str, Any]) -> Spec:
-        """Adds what the server cannot tell: control fields and write-only secrets."""
-        for key in self.control:
+        """Adds what the server cannot tell: control fields, instance tokens and write-only
+        secrets."""
+        for key in (*self.control, INSTANCE, REFERENCES):
             if key in previous:
                 current[key] = previous[key]
         for path in self.write_only:

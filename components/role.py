@@ -2,6 +2,7 @@
 referenced but never managed or deleted."""
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Optional
 from urllib.parse import quote
 
@@ -12,6 +13,17 @@ from .client import NexusClient
 from .provider import NexusProvider, Spec, resource_options
 
 BUILT_IN = ("nx-admin", "nx-anonymous")
+# The privileges Nexus makes for each repository: nx-repository-<view|admin>-<format>-<repo>-<action>
+REPOSITORY_PRIVILEGE = re.compile(r"^nx-repository-(?:view|admin)-[^-]+-(?P<repo>.+)-"
+                                  r"(?:browse|read|edit|add|delete|\*)$")
+
+
+def repository_of_builtin_privilege(name: str, repositories: Mapping[str, Any]) -> Optional[str]:
+    """The (lower-cased) repository among `repositories` whose own privilege `name` is; Nexus
+    deletes those privileges, and removes them from every role, when the repository goes."""
+    found = REPOSITORY_PRIVILEGE.match(name)
+    repository = found.group("repo").lower() if found else None
+    return repository if repository in repositories else None
 
 
 class RoleProvider(NexusProvider):

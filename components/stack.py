@@ -19,8 +19,9 @@ from .anonymous import AnonymousAccess
 from .content_selector import ContentSelector
 from .ldap import LdapOrder, LdapServer
 from .privilege import Privilege
+from .provider import INSTANCE, REFERENCES
 from .realms import Realms
-from .role import Role
+from .role import Role, repository_of_builtin_privilege
 from .user import User
 
 Resources = dict[str, pulumi.Resource]  # lower-cased Nexus name -> resource
@@ -88,16 +89,18 @@ def security(ctx: Context) -> Resources:
         out[f"selector:{item['name'].lower()}"] = ContentSelector(
             item["name"], cfg.spec(("security", "contentSelectors", i), item), opts=after(boot))
     for i, item in enumerate(settings.get("privileges", [])):
-        deps = [boot, ctx.repositories.get(str(item.get("repository", "")).lower()),
-                out.get(f"selector:{str(item.get('contentSelector', '')).lower()}")]
-        out[f"privilege:{item['name'].lower()}"] = Privilege(
-            item["name"], cfg.spec(("security", "privileges", i), item), opts=after(*deps))
+        repository = ctx.repositories.get(str(item.get("repository", "")).lower())
+        deps = [boot, repository, out.get(f"selector:{str(item.get('contentSelector', '')).lower()}")]
+        spec = referring(cfg.spec(("security", "privileges", i), item),
+                         {f"repository:{item.get('repository')}": repository})
+        out[f"privilege:{item['name'].lower()}"] = Privilege(item["name"], {**spec, INSTANCE: None},
+                                                             opts=after(*deps))
     roles = settings.get("roles", [])
     for i, item in _nested_first(roles, "id", "roles"):
-        deps = [boot] + [out.get(f"privilege:{p.lower()}") for p in item.get("privileges", [])]
-        deps += [out.get(f"role:{r}") for r in item.get("roles", [])]
-        out[f"role:{item['id']}"] = Role(f"role-{item['id']}", cfg.spec(("security", "roles", i), item),
-                                         opts=after(*deps))
+        privileges = {p: out.get(f"privilege:{p.lower()}") for p in item.get("privileges", [])}
+        deps = [boot, *privileges.values()] + [out.get(f"role:{r}") for r in item.get("roles", [])]
+        spec = referring(cfg.spec(("security", "roles", i), item), _role_references(ctx, privileges))
+        out[f"role:{item['id']}"] = Role(f"role-{item['id']}", spec, opts=after(*deps))
     passwords = settings.get("passwords", {})
     for i, item in enumerate(settings.get("users", [])):
         spec = cfg.spec(("security", "users", i), item)
@@ -134,6 +137,29 @@ def _nested_first(items: Sequence[Mapping[str, Any]], key: str, children: str) -
 
 def after(*resources: Optional[pulumi.Resource]) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(depends_on=[r for r in resources if r is not None])
+
+
+def referring(spec: dict[str, Any], targets: Mapping[str, Optional[pulumi.Resource]]) -> dict[str, Any]:
+    """The spec with the instance tokens of the stack's objects it refers to (see
+    provider.INSTANCE): when one of them is re-created, this object is written again."""
+    tokens = {label: getattr(res, INSTANCE) for label, res in sorted(targets.items())
+              if res is not None and hasattr(res, INSTANCE)}
+    return {**spec, REFERENCES: tokens} if tokens else spec
+
+
+def _role_references(ctx: Context, privileges: Mapping[str, Optional[pulumi.Resource]]) -> dict[str, Optional[pulumi.Resource]]:
+    """A role refers to the privileges it holds, and through Nexus's own per-repository
+    privileges (nx-repository-view-docker-<repo>-read ...) to those repositories: deleting
+    either removes the privilege id from the role."""
+    targets: dict[str, Optional[pulumi.Resource]] = {}
+    for name, privilege in privileges.items():
+        if privilege is not None:
+            targets[f"privilege:{name}"] = privilege
+            continue
+        repository = repository_of_builtin_privilege(name, ctx.repositories)
+        if repository is not None:
+            targets[f"repository:{repository}"] = ctx.repositories[repository]
+    return targets
 
 
 def bootstrap(cfg: StackConfig, depends_on: Sequence[pulumi.Resource] = ()) -> Bootstrap:
@@ -192,10 +218,12 @@ def _repository(cfg: StackConfig, index: int, item: Mapping[str, Any], boot: pul
     deps = [boot, stores.get(item.get("blobStore", "default").lower()),
             rules.get(str(item.get("routingRule", "")).lower())]
     deps += [policies.get(p.lower()) for p in item.get("cleanupPolicies", [])]
-    deps += [repos.get(m.lower()) for m in item.get("members", [])]
-    spec = cfg.spec(("repositories", index), {k: v for k, v in item.items() if k != "type"})
-    return REPOSITORY_CLASSES[kind](item["name"], spec, protect=item.get("protect", kind == "hosted"),
-                                    opts=after(*deps))
+    members = {f"repository:{m}": repos.get(m.lower()) for m in item.get("members", [])}
+    deps += list(members.values())
+    spec = referring(cfg.spec(("repositories", index), {k: v for k, v in item.items() if k != "type"}),
+                     members)
+    return REPOSITORY_CLASSES[kind](item["name"], {**spec, INSTANCE: None},
+                                    protect=item.get("protect", kind == "hosted"), opts=after(*deps))
 
 
 def _names(items: Sequence[tuple[int, Mapping[str, Any]]]) -> set[str]:

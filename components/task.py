@@ -31,7 +31,7 @@ from .client import NexusClient, NexusError
 from .config import DEFAULT_BLOB_STORE, Problem, ServerFacts
 from .provider import (AlreadyExists, NexusProvider, Spec, compact, resource_options,
                        strip_provider)
-from .stack import Context, after
+from .stack import Context, after, referring
 
 CLEANUP_TYPE = "repository.cleanup"
 CLEANUP_NAME = "Cleanup service"
@@ -298,6 +298,7 @@ def find_task(client: NexusClient, name: str) -> Optional[dict[str, Any]]:
 class TaskProvider(NexusProvider):
     kind = "task"
     replace_on = ("type",)  # Nexus cannot change a task's type; a rename is an update
+    keyed_by_name = False  # the resource id is the server's task id
 
     def normalize(self, spec: Spec) -> Spec:
         return normalize_task(spec)
@@ -565,9 +566,11 @@ def declare(ctx: Context) -> dict[str, pulumi.Resource]:
     for i, item in enumerate(ctx.cfg.get("tasks", [])):
         properties = item.get("properties") or {}
         deps = [ctx.bootstrap, ctx.blob_stores.get(str(properties.get(BLOB_STORE_FIELD, "")).lower())]
-        deps += [ctx.repositories.get(n.strip().lower())
-                 for n in str(properties.get(REPOSITORY_FIELD, "")).split(",")]
-        spec = ctx.cfg.spec(("tasks", i), {k: v for k, v in item.items() if k != "origin"})
+        repositories = {f"repository:{n.strip()}": ctx.repositories.get(n.strip().lower())
+                        for n in str(properties.get(REPOSITORY_FIELD, "")).split(",")}
+        deps += list(repositories.values())
+        spec = referring(ctx.cfg.spec(("tasks", i), {k: v for k, v in item.items() if k != "origin"}),
+                         repositories)
         if item["type"] == CLEANUP_TYPE:  # it applies the policies: after they are attached
             deps += [*ctx.cleanup_policies.values(), *ctx.repositories.values()]
             out[item["name"].lower()] = CleanupService("cleanup-service", spec, opts=after(*deps))

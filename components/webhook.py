@@ -24,7 +24,7 @@ from .client import NexusClient, NexusError
 from .config import Problem, ServerFacts
 from .provider import (AlreadyExists, NexusProvider, Spec, compact, resource_options,
                        strip_provider)
-from .stack import Context, after
+from .stack import Context, after, referring
 
 CAPABILITIES_API_VERSION = "3.84"
 CAPABILITY_TYPES = {"global": "webhook.global", "repository": "webhook.repository"}
@@ -49,6 +49,7 @@ class WebhookProvider(NexusProvider):
     replace_on = ("type",)  # a capability's type cannot change
     write_only = (("secret",),)
     control = ("adopt", "name")  # `name` only labels the config entry (and the default notes)
+    keyed_by_name = False  # the resource id is the server's capability id
 
     def normalize(self, spec: Spec) -> Spec:
         return compact({
@@ -232,7 +233,9 @@ def declare(ctx: Context) -> dict[str, pulumi.Resource]:
     """One resource per webhook, after the repository it watches."""
     out: dict[str, pulumi.Resource] = {}
     for i, item in enumerate(ctx.cfg.get("webhooks", [])):
-        deps = [ctx.bootstrap, ctx.repositories.get(str(item.get("repository", "")).lower())]
-        out[item["name"].lower()] = Webhook(f"webhook-{item['name']}",
-                                            ctx.cfg.spec(("webhooks", i), item), opts=after(*deps))
+        repository = ctx.repositories.get(str(item.get("repository", "")).lower())
+        spec = referring(ctx.cfg.spec(("webhooks", i), item),
+                         {f"repository:{item.get('repository')}": repository})
+        out[item["name"].lower()] = Webhook(f"webhook-{item['name']}", spec,
+                                            opts=after(ctx.bootstrap, repository))
     return out

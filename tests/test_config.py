@@ -180,3 +180,14 @@ def test_retired_and_unknown_realms_are_refused_with_the_server_list():
            "NexusAuthenticatingRealm" in found
     old = ServerFacts((3, 55, 0), pro=False, available_realms=frozenset({"NexusAuthorizingRealm", "NexusAuthenticatingRealm"}))
     assert problems({"security": {"realms": ["NexusAuthenticatingRealm", "NexusAuthorizingRealm"]}}, server=old) == []
+
+
+def test_anonymous_access_through_an_inactive_realm_is_refused():
+    """Nexus answers 400 realmName "Realm does not exist" (tests/test_emulator_strictness.py)."""
+    security = {"realms": ["NexusAuthenticatingRealm", "DockerToken"],
+                "anonymous": {"enabled": True, "realmName": "LdapRealm"}}
+    found = problems({"security": security})
+    assert any(p.startswith("security.anonymous.realmName: 'LdapRealm' is not an active realm")
+               for p in found)
+    security["realms"].append("LdapRealm")
+    assert not any("realmName" in p for p in problems({"security": security}))

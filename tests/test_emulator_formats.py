@@ -294,11 +294,11 @@ def test_maven_policies_are_pattern_strings(nexus_at: Callable[..., Nexus], rele
     answer = nx.create("maven", "hosted", wrong)
     assert answer.status_code == 400
     assert sorted(map(tuple, (e.values() for e in answer.json()))) == [
-        ("PARAMETER maven.contentDisposition", "must be one of INLINE, ATTACHMENT"),
-        ("PARAMETER maven.layoutPolicy", "must be one of STRICT, PERMISSIVE"),
-        ("PARAMETER maven.versionPolicy", "must be one of RELEASE, SNAPSHOT, MIXED")]
+        ("PARAMETER contentDisposition", "must be one of INLINE, ATTACHMENT"),
+        ("PARAMETER layoutPolicy", "must be one of STRICT, PERMISSIVE"),
+        ("PARAMETER versionPolicy", "must be one of RELEASE, SNAPSHOT, MIXED")]
     assert nx.create("maven", "hosted", body("maven", "hosted", "m", maven={"layoutPolicy": "STRICT"})).json() \
-        == [{"id": "PARAMETER maven.versionPolicy", "message": "must not be empty"}]
+        == [{"id": "PARAMETER versionPolicy", "message": "must not be empty"}]
     no_block = body("maven", "proxy", "m")
     del no_block["maven"]
     assert nx.create("maven", "proxy", no_block).json() == [{"id": "PARAMETER maven", "message": "must not be null"}]
@@ -345,22 +345,22 @@ def test_required_fields_of_the_format_blocks(nexus_at: Callable[..., Nexus], re
         return sorted((e["id"], e["message"]) for e in answer.json())
 
     assert errors("apt", "hosted", apt={"distribution": ""}, aptSigning={}) == [
-        ("PARAMETER apt.distribution", "must not be empty"),
-        ("PARAMETER aptSigning.keypair", "must not be empty")]
+        ("PARAMETER distribution", "must not be empty"),
+        ("PARAMETER keypair", "must not be empty")]
     assert errors("apt", "hosted", aptSigning=None) == [("PARAMETER aptSigning", "must not be null")]
-    assert errors("apt", "proxy", apt={"flat": True}) == [("PARAMETER apt.distribution", "must not be empty")]
+    assert errors("apt", "proxy", apt={"flat": True}) == [("PARAMETER distribution", "must not be empty")]
     assert errors("raw", "proxy", proxy={"contentMaxAge": 1, "metadataMaxAge": 1}) == [
-        ("PARAMETER proxy.remoteUrl", "must not be empty")]
+        ("PARAMETER remoteUrl", "must not be empty")]
     assert errors("npm", "group", group={"memberNames": []}) == [
-        ("PARAMETER group.memberNames", "must not be empty")]
+        ("PARAMETER memberNames", "must not be empty")]
     assert errors("nuget", "proxy", nugetProxy=None) == [("PARAMETER nugetProxy", "must not be null")]
     assert errors("yum", "hosted", yum={"repodataDepth": 6, "deployPolicy": "STRICT"}) == [
-        ("PARAMETER yum.repodataDepth", "must be less than or equal to 5")]
+        ("PARAMETER repodataDepth", "must be less than or equal to 5")]
     assert errors("yum", "hosted", yum={"deployPolicy": "STRICT"}) == [
-        ("PARAMETER yum.repodataDepth", "must not be null")]
+        ("PARAMETER repodataDepth", "must not be null")]
     lenient = nx.create("yum", "hosted", body("yum", "hosted", "y", yum={"repodataDepth": 0}))
     if at(release, "3.94.0"):
-        assert lenient.json() == [{"id": "PARAMETER yum.deployPolicy", "message": "must not be null"}]
+        assert lenient.json() == [{"id": "PARAMETER deployPolicy", "message": "must not be null"}]
     else:
         assert lenient.status_code == 201
         assert nx.read("yum", "hosted", "y").json()["yum"] == {"repodataDepth": 0, "deployPolicy": "STRICT"}

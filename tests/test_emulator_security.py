@@ -332,8 +332,11 @@ def test_builtin_privileges(nexus: Nexus) -> None:
         "description": "Read privilege for all repository views", "readOnly": True,
         "format": "*", "repository": "*", "actions": ["READ"]}
     assert privileges["nx-repository-view-docker-*-*"]["actions"] == ["ALL"]
-    assert privileges["nx-repository-admin-docker-*-*"]["description"] == \
-        "All privileges for all 'docker'-format repository administration"
+    # Admin privileges exist for all repositories and per repository, never per format
+    # (RepositoryAdminSecurityContributor.initial; RepositoryFormatSecurityContributor adds views).
+    assert privileges["nx-repository-admin-*-*-*"]["description"] == \
+        "All privileges for all repository administration"
+    assert "nx-repository-admin-docker-*-*" not in privileges
     for name in ("nx-healthcheck-read", "nx-search-read", "nx-users-read", "nx-blobstores-all"):
         assert privileges[name]["readOnly"] is True
     names = [p["name"] for p in nexus.get("/privileges").json()]
@@ -343,9 +346,10 @@ def test_builtin_privileges(nexus: Nexus) -> None:
 def test_repository_privileges_follow_repositories(nexus: Nexus) -> None:
     nexus.add_repository("docker-hosted")
     names = {p["name"] for p in nexus.get("/privileges").json()}
-    for kind in ("view", "admin"):
-        for action in ("browse", "read", "edit", "add", "delete", "*"):
-            assert f"nx-repository-{kind}-docker-docker-hosted-{action}" in names
+    for action in ("browse", "read", "edit", "add", "delete", "*"):
+        assert f"nx-repository-view-docker-docker-hosted-{action}" in names
+        # RepositoryAdminSecurityContributor.add: "no per-repo repository-admin ADD action"
+        assert (f"nx-repository-admin-docker-docker-hosted-{action}" in names) == (action != "add")
     one = nexus.get("/privileges/nx-repository-view-docker-docker-hosted-read").json()
     assert one["description"] == "Read privilege for docker-hosted repository views"
     with nexus.state.lock:

@@ -285,7 +285,8 @@ def test_create_checks_the_body_shape(nexus):
         nx.post("/v1/tasks", compact(notificationCondition="ALWAYS")))
     assert "PARAMETER alertEmail" in errors(nx.post("/v1/tasks", compact(alertEmail="nobody")))
     assert "PARAMETER name" in errors(nx.post("/v1/tasks", compact(name="  ")))
-    assert "frequency.schedule" in errors(nx.post("/v1/tasks", compact(frequency={})))
+    # ResteasyViolationExceptionMapper keeps the leaf of the property path: frequency.schedule
+    assert "PARAMETER schedule: must not be null" in errors(nx.post("/v1/tasks", compact(frequency={})))
     assert "enabled" in errors(nx.post("/v1/tasks", compact(enabled="yes")))
 
 

@@ -26,7 +26,8 @@ from functools import lru_cache
 from typing import Any, Mapping, Optional
 
 from .state import NexusState
-from .validation import SPEC_VERSIONS, Errors, request_schema, schema, spec_version, unreadable
+from .validation import (SPEC_VERSIONS, Errors, parameter, request_schema, schema, spec_version,
+                         unreadable)
 
 HOSTED, PROXY, GROUP = "hosted", "proxy", "group"
 TYPES = (HOSTED, PROXY, GROUP)
@@ -170,7 +171,7 @@ def field_errors(body: Mapping[str, Any], required: frozenset[str], custom: froz
         if not parent:
             continue
         if path in required and (value is None or value == "" or value == []):
-            errors.append((f"PARAMETER {path}", "must not be empty"))
+            errors.append((parameter(path), "must not be empty"))
             continue
         if value is None:
             continue
@@ -178,7 +179,7 @@ def field_errors(body: Mapping[str, Any], required: frozenset[str], custom: froz
             raise unreadable(f"Cannot deserialize value of type enum from String {value!r}: not one "
                              f"of the values accepted for Enum class: {list(JAVA_ENUMS[path])}")
         if path in PATTERNS and value not in PATTERNS[path][0]:
-            errors.append((f"PARAMETER {path}", PATTERNS[path][1]))
+            errors.append((parameter(path), PATTERNS[path][1]))
     return errors
 
 

@@ -16,7 +16,8 @@ class Request:
     headers: dict[str, str]
     body: bytes
     params: dict[str, str] = field(default_factory=dict)
-    user: Optional[str] = None  # authenticated user id, None for anonymous
+    user: Optional[str] = None  # user id of the subject: the caller, or the anonymous user
+    anonymous: bool = False  # the subject is Nexus's anonymous user (not authenticated)
 
     @classmethod
     def build(cls, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> "Request":
@@ -109,7 +110,16 @@ class ApiError(Exception):
 
     @classmethod
     def forbidden(cls) -> "ApiError":
+        """What AuthorizationExceptionMapper answers to a subject without the permission (or
+        not logged in): a bare 403. Its 401 branch needs a request attribute (nexus.anonymous)
+        that nothing in nexus-public sets."""
         return cls(403)
+
+    @classmethod
+    def unsupported_media_type(cls) -> "ApiError":
+        """RESTEasy's NotSupportedException for a Content-Type the resource does not @Consume;
+        WebappExceptionMapper answers its status alone (no body, CVE-2020-25633)."""
+        return cls(415)
 
     @classmethod
     def unauthorized(cls) -> "ApiError":

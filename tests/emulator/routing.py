@@ -10,9 +10,13 @@ from .http import ApiError, Request, Response
 
 Handler = Callable[[Any, Request], Response]  # (state: NexusState, request) -> response
 
-# Who may call a route: "none" = anyone (status, health); "user" = any authenticated user;
-# "admin" = a user holding the nx-all privilege (Nexus's nx-admin role).
-AUTH_LEVELS = ("none", "user", "admin")
+# Who may call a route (see access.py): "none" = anyone, no subject needed (status);
+# "anyone" = no annotation on the resource: the subject (caller, anonymous user or nobody) only
+# changes what the handler shows; "user" = @RequiresAuthentication; "admin" =
+# @RequiresPermissions("nexus:*"); or a permission string "nexus:<domain>:<action>" as the
+# resource's @RequiresPermissions names it.
+AUTH_LEVELS = ("none", "anyone", "user", "admin")
+JSON = "application/json"
 
 
 @dataclass
@@ -25,6 +29,8 @@ class Route:
     # False for a server version or edition that lacks the endpoint: it then answers like an
     # unknown path (404, or 405 when the path exists with other methods), before any auth check.
     available: Optional[Callable[[Any], bool]] = None
+    # The resource's @Consumes: a request entity of another media type is a 415.
+    consumes: str = JSON
 
 
 def bind(handler: Callable[..., Response], extra: Any) -> Handler:
@@ -44,11 +50,12 @@ class Router:
         self.routes: list[Route] = []
 
     def add(self, method: str, template: str, handler: Handler, auth: str = "admin",
-            available: Optional[Callable[[Any], bool]] = None) -> None:
-        if auth not in AUTH_LEVELS:
+            available: Optional[Callable[[Any], bool]] = None, consumes: str = JSON) -> None:
+        if auth not in AUTH_LEVELS and not auth.startswith("nexus:"):
             raise ValueError(f"unknown auth level {auth}")
         regex = "^/service/rest" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"
-        self.routes.append(Route(method, re.compile(regex), template, handler, auth, available))
+        self.routes.append(Route(method, re.compile(regex), template, handler, auth, available,
+                                 consumes))
 
     def route(self, method: str, template: str, auth: str = "admin") -> Callable[[Handler], Handler]:
         """Decorator form of add()."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 
-from . import handlers
+from . import access, handlers
 from .http import ApiError, Request, Response, write_response
 from .routing import Router
 from .state import NexusState, PersistenceError
@@ -104,11 +104,9 @@ class Emulator:
                 return Response(404, b"", None)
             req.params = params
             self.authenticate(req)
-            if route.auth != "none":
-                if req.user is None:
-                    raise ApiError.forbidden()
-                if route.auth == "admin" and not self.state.is_admin(req.user):
-                    raise ApiError.forbidden()
+            access.bind_subject(self.state, req)
+            access.check_media_type(route, req)
+            access.authorize(self.state, route, req)
             return route.handler(self.state, req)
         except ApiError as err:
             return err.response()

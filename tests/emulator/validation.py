@@ -5,7 +5,10 @@ official specs, plus Nexus's name rules and error shapes.
 Nexus validates a request body in two steps, and so do we: Jackson first turns the JSON into Java
 objects (a value of the wrong type fails the whole request with a plain-text 400), then bean
 validation reports every broken constraint at once as a 400 list whose ids are
-`PARAMETER <property path>` (e.g. `PARAMETER httpClient`, `PARAMETER storage.blobStoreName`).
+`PARAMETER <property name>`: Nexus's ResteasyViolationExceptionMapper keeps only the last segment
+of the property path (`PARAMETER timeout` for httpClient.connection.timeout, as seen in
+datadrivers/terraform-provider-nexus#173; `PARAMETER expiration` for
+bucketConfiguration.bucket.expiration, terraform-provider-sonatyperepo#314).
 """
 from __future__ import annotations
 
@@ -112,9 +115,9 @@ def _walk(node: dict[str, Any], value: Any, path: str, version: str, errors: Err
             raise unreadable(f"Cannot deserialize value of type `Integer` from {value!r} at {path}")
         number = int(value)
         if "minimum" in node and number < node["minimum"]:
-            errors.append((f"PARAMETER {path}", f"must be greater than or equal to {node['minimum']}"))
+            errors.append((parameter(path), f"must be greater than or equal to {node['minimum']}"))
         if "maximum" in node and number > node["maximum"]:
-            errors.append((f"PARAMETER {path}", f"must be less than or equal to {node['maximum']}"))
+            errors.append((parameter(path), f"must be less than or equal to {node['maximum']}"))
         return
     if kind in _TYPES and not isinstance(value, _TYPES[kind]):
         raise unreadable(f"Cannot deserialize value of type `{kind}` from {value!r} at {path}")
@@ -122,7 +125,7 @@ def _walk(node: dict[str, Any], value: Any, path: str, version: str, errors: Err
         _check_string(node, value, path, errors)
     elif kind == "array":
         if node.get("minItems", 0) > len(value):
-            errors.append((f"PARAMETER {path}", "must not be empty"))
+            errors.append((parameter(path), "must not be empty"))
         for item in value:
             if item is not None:
                 _walk(node.get("items", {}), item, path, version, errors, optional, custom)
@@ -131,7 +134,7 @@ def _walk(node: dict[str, Any], value: Any, path: str, version: str, errors: Err
         for key in node.get("required", []):
             child = f"{path}.{key}" if path else key
             if value.get(key) is None and child not in optional:
-                errors.append((f"PARAMETER {child}", "must not be null"))
+                errors.append((parameter(child), "must not be null"))
         for key, sub in properties.items():
             if value.get(key) is not None:
                 _walk(sub, value[key], f"{path}.{key}" if path else key, version, errors, optional,
@@ -145,15 +148,15 @@ def _check_string(node: dict[str, Any], value: str, path: str, errors: Errors) -
         raise unreadable(f"Cannot deserialize value of type enum from String {value!r}: not one of "
                          f"the values accepted for Enum class: {node['enum']}")
     if node.get("minLength", 0) > len(value):
-        errors.append((f"PARAMETER {path}", "must not be empty"))
+        errors.append((parameter(path), "must not be empty"))
         return
     if "maxLength" in node and len(value) > node["maxLength"]:
-        errors.append((f"PARAMETER {path}",
+        errors.append((parameter(path),
                        f"size must be between {node.get('minLength', 0)} and {node['maxLength']}"))
     if "pattern" in node and not re.search(node["pattern"], value):
         pattern = node["pattern"]
         message = NAME_MESSAGE if pattern == NAME_REGEX.pattern else f'must match "{pattern}"'
-        errors.append((f"PARAMETER {path}", message))
+        errors.append((parameter(path), message))
 
 
 # --- names -----------------------------------------------------------------------------------
@@ -175,6 +178,12 @@ def find(store: dict[str, dict], name: Optional[str]) -> Optional[dict]:
 
 
 # --- answers ---------------------------------------------------------------------------------
+def parameter(path: str) -> str:
+    """The id of a bean-validation error: `PARAMETER` and the leaf of the property path
+    (ResteasyViolationExceptionMapper.getPath)."""
+    return f"PARAMETER {path.rsplit('.', 1)[-1]}"
+
+
 def raise_if(errors: Errors) -> None:
     if errors:
         raise ApiError.validation(errors)

@@ -8,6 +8,16 @@ public document carries Nexus's placeholder.
 Messages and statuses follow Nexus's own resources (sonatype/nexus-public FileBlobStoreResource,
 S3BlobStoreApiResource, BlobStoreResource, BlobStoreManagerImpl, SpaceUsedQuota,
 SpaceRemainingQuota, UnitFormatter).
+
+S3 bucket lifecycle (`bucketConfiguration.bucket.expiration`, days until soft-deleted blobs are
+purged): up to 3.78 the request class S3BlobStoreApiBucket marks it @NotNull (nexus-public
+release-3.77.1-01; a 3.78.1-02 server answers `[{"id":"PARAMETER expiration","message":"must not
+be null"}]` to a body without it, terraform-provider-sonatyperepo#314) and GET answers it
+(S3BlobStoreApiConfigurationMapper: the stored value, "0" when none). From 3.79 the field is gone:
+the published specs of 3.81.1 (nexus-repo-api-client-go v3.81.4), 3.86.2 and 3.94.0 have no
+`expiration`, terraform-provider-sonatyperepo (validated against 3.79.1+) never sends it, GET
+does not answer it, and a request that still carries it is accepted with the field ignored
+(Nexus's REST ObjectMapper disables FAIL_ON_UNKNOWN_PROPERTIES).
 """
 from __future__ import annotations
 
@@ -18,7 +28,7 @@ from ..http import ApiError, Request, Response
 from ..routing import Router
 from ..state import NexusState
 from ..validation import (NAME_TAKEN, Errors, check_body, find, name_errors, public, quoted,
-                          raise_if, unquoted)
+                          raise_if, unquoted, unreadable)
 from . import ssrf
 
 PLACEHOLDER = "#~NXRM~PLACEHOLDER~PASSWORD~#"
@@ -28,18 +38,21 @@ QUOTA_TYPES = {"spaceUsedQuota": "Space Used", "spaceRemainingQuota": "Space Rem
 DEFAULT_FILE_AVAILABLE = 100_000_000_000
 UNLIMITED = 2**63 - 1
 NAME_MAX = 200
+S3_EXPIRATION_REMOVED = "3.79.0"
 
 
 def register(router: Router, state: NexusState) -> None:
-    router.add("GET", "/v1/blobstores", list_stores)
-    router.add("DELETE", "/v1/blobstores/{name}", delete_store)
-    router.add("GET", "/v1/blobstores/{name}/quota-status", quota_status)
-    router.add("POST", "/v1/blobstores/file", create_file)
-    router.add("GET", "/v1/blobstores/file/{name}", get_file)
-    router.add("PUT", "/v1/blobstores/file/{name}", update_file)
-    router.add("POST", "/v1/blobstores/s3", create_s3)
-    router.add("GET", "/v1/blobstores/s3/{name}", get_s3)
-    router.add("PUT", "/v1/blobstores/s3/{name}", update_s3)
+    # BlobStoreResource, FileBlobStoreResource, S3BlobStoreApiResource: nexus:blobstores:<action>
+    router.add("GET", "/v1/blobstores", list_stores, auth="nexus:blobstores:read")
+    router.add("DELETE", "/v1/blobstores/{name}", delete_store, auth="nexus:blobstores:delete")
+    router.add("GET", "/v1/blobstores/{name}/quota-status", quota_status,
+               auth="nexus:blobstores:read")
+    router.add("POST", "/v1/blobstores/file", create_file, auth="nexus:blobstores:create")
+    router.add("GET", "/v1/blobstores/file/{name}", get_file, auth="nexus:blobstores:read")
+    router.add("PUT", "/v1/blobstores/file/{name}", update_file, auth="nexus:blobstores:update")
+    router.add("POST", "/v1/blobstores/s3", create_s3, auth="nexus:blobstores:create")
+    router.add("GET", "/v1/blobstores/s3/{name}", get_s3, auth="nexus:blobstores:read")
+    router.add("PUT", "/v1/blobstores/s3/{name}", update_s3, auth="nexus:blobstores:update")
     state.control_handlers[("POST", "blobstore-usage")] = set_usage
 
 
@@ -138,7 +151,7 @@ def _soft_quota(body: dict[str, Any]) -> tuple[Optional[dict[str, Any]], Errors]
         return None, []
     quota_type = quota.get("type")
     if not quota_type:
-        return None, [("PARAMETER softQuota.type", "must not be blank")]
+        return None, [("PARAMETER type", "must not be blank")]
     if quota_type not in QUOTA_TYPES:
         return None, [("*", f"Unknown soft quota type: {quota_type}")]
     limit = int(quota["limit"]) if quota.get("limit") is not None else -1
@@ -227,10 +240,40 @@ def _s3_errors(state: NexusState, body: Any) -> tuple[Optional[dict], Errors]:
         state, endpoint, "bucketConfiguration.advancedBucketConnection.endpoint")
 
 
-def _s3_document(body: dict[str, Any], quota: Optional[dict], kept: dict[str, str]) -> dict[str, Any]:
+def _expiration_errors(state: NexusState, body: dict[str, Any], errors: Errors) -> Errors:
+    """Before 3.79 `bucket.expiration` is @NotNull. The 3.68.1 spec says so itself; for 3.77-3.78
+    the emulator reads the 3.86.2 spec, which no longer has the field, so the check is added."""
+    if state.at_least(S3_EXPIRATION_REMOVED) or not state.at_least("3.77.0"):
+        return []
+    bucket = (body.get("bucketConfiguration") or {}).get("bucket")
+    if not isinstance(bucket, dict) or any(e[0] == "PARAMETER expiration" for e in errors):
+        return []
+    value = bucket.get("expiration")
+    if value is None:
+        return [("PARAMETER expiration", "must not be null")]
+    if isinstance(value, bool) or not (isinstance(value, int) or str(value).lstrip("-").isdigit()):
+        raise unreadable(f"Cannot deserialize value of type `Integer` from {value!r} at "
+                         "bucketConfiguration.bucket.expiration")
+    return []
+
+
+def _s3_bucket(state: NexusState, bucket: dict[str, Any]) -> dict[str, Any]:
+    """S3BlobStoreApiBucket as stored and answered: region, name, prefix, and the lifecycle
+    expiration only on releases that still have it."""
+    stored = {"region": bucket.get("region"), "name": bucket.get("name"),
+              "prefix": bucket.get("prefix")}
+    if not state.at_least(S3_EXPIRATION_REMOVED):
+        expiration = bucket.get("expiration")
+        stored["expiration"] = int(expiration) if expiration is not None else 0
+    return {k: v for k, v in stored.items() if v is not None}
+
+
+def _s3_document(state: NexusState, body: dict[str, Any], quota: Optional[dict],
+                 kept: dict[str, str]) -> dict[str, Any]:
     """The stored document with secrets replaced by the placeholder; `kept` holds the stored
     secrets that a placeholder in the request stands for."""
     configuration = copy.deepcopy(body["bucketConfiguration"])
+    configuration["bucket"] = _s3_bucket(state, configuration["bucket"])
     security = configuration.get("bucketSecurity")
     secrets: dict[str, str] = {}
     if isinstance(security, dict):
@@ -248,6 +291,7 @@ def _s3_document(body: dict[str, Any], quota: Optional[dict], kept: dict[str, st
 def create_s3(state: NexusState, req: Request) -> Response:
     body = req.json()
     errors = check_body(state, "S3BlobStoreApiModel", body)
+    errors += _expiration_errors(state, body, errors)
     raise_if(errors + ([] if not str(body.get("name") or "").strip() else _name_errors(body, errors)))
     if not str(body.get("name") or "").strip():
         raise ApiError.validation([("name", "Blob store name cannot be empty")])
@@ -256,7 +300,7 @@ def create_s3(state: NexusState, req: Request) -> Response:
     with state.lock:
         if _name_taken(state, body["name"]):
             raise ApiError.validation([("name", NAME_TAKEN)])
-        state.blobstores[body["name"].lower()] = _s3_document(body, quota, {})
+        state.blobstores[body["name"].lower()] = _s3_document(state, body, quota, {})
     return Response.empty(201)
 
 
@@ -269,7 +313,8 @@ def update_s3(state: NexusState, req: Request) -> Response:
     """A secret sent back as the placeholder keeps the stored one (S3BlobStoreApiResource)."""
     name = req.params["name"]
     body = req.json()
-    raise_if(check_body(state, "S3BlobStoreApiModel", body))
+    errors = check_body(state, "S3BlobStoreApiModel", body)
+    raise_if(errors + _expiration_errors(state, body, errors))
     with state.lock:
         doc = find(state.blobstores, name)
         errors: Errors = []
@@ -286,5 +331,6 @@ def update_s3(state: NexusState, req: Request) -> Response:
         doc = _typed(state, name, "S3")
         kept = {k: v for k, v in doc.items() if k.startswith("_") and k != "_secrets"}
         state.blobstores[doc["name"].lower()] = dict(
-            _s3_document(dict(body, name=doc["name"]), quota, doc.get("_secrets", {})), **kept)
+            _s3_document(state, dict(body, name=doc["name"]), quota, doc.get("_secrets", {})),
+            **kept)
     return Response.empty(204)

@@ -298,10 +298,16 @@ def delete_capability(state: NexusState, req: Request) -> Response:
 
 
 def register(router: Router, state: NexusState) -> None:
-    router.add("GET", "/v1/capabilities", list_capabilities, available=_has_api)
-    router.add("POST", "/v1/capabilities", create_capability, available=_has_api)
+    # CapabilityResource: nexus:capabilities:<action>
+    router.add("GET", "/v1/capabilities", list_capabilities, available=_has_api,
+               auth="nexus:capabilities:read")
+    router.add("POST", "/v1/capabilities", create_capability, available=_has_api,
+               auth="nexus:capabilities:create")
     # before /{capabilityId}: "types" would otherwise be taken for an id
     # Before 3.90 "types" is read as /{capabilityId}, which has no GET: 405.
-    router.add("GET", "/v1/capabilities/types", list_types, available=lambda s: s.at_least(TYPES_API))
-    router.add("PUT", "/v1/capabilities/{capabilityId}", update_capability, available=_has_api)
-    router.add("DELETE", "/v1/capabilities/{capabilityId}", delete_capability, available=_has_api)
+    router.add("GET", "/v1/capabilities/types", list_types, available=lambda s: s.at_least(TYPES_API),
+               auth="nexus:capabilities:read")
+    router.add("PUT", "/v1/capabilities/{capabilityId}", update_capability, available=_has_api,
+               auth="nexus:capabilities:update")
+    router.add("DELETE", "/v1/capabilities/{capabilityId}", delete_capability, available=_has_api,
+               auth="nexus:capabilities:delete")

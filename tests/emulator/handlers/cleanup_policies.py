@@ -38,7 +38,9 @@ def register(router: Router, state: NexusState) -> None:
     for prefix, api in (("/internal/cleanup-policies", "internal"), ("/v1/cleanup-policies", "v1")):
         # The public API is an unknown path on Community Edition and from 3.94 on.
         available = v1_available if api == "v1" else None
-        router.add("GET", prefix, bind(list_policies, api), available=available)
+        # CleanupPolicyResource: the list needs nexus:settings:read, everything else nexus:*.
+        router.add("GET", prefix, bind(list_policies, api), available=available,
+                   auth="nexus:settings:read")
         router.add("POST", prefix, bind(create_policy, api), available=available)
         router.add("GET", prefix + "/{name}", bind(get_policy, api), available=available)
         router.add("PUT", prefix + "/{name}", bind(update_policy, api), available=available)

@@ -46,7 +46,7 @@ def register(router: Router, state: NexusState) -> None:
     router.add("GET", "/v1/email", get_email)
     router.add("PUT", "/v1/email", put_email)
     router.add("DELETE", "/v1/email", delete_email)
-    router.add("POST", "/v1/email/verify", verify_email)
+    router.add("POST", "/v1/email/verify", verify_email, consumes="*/*")  # the specs: */*
     state.seeders.append(seed)
 
 

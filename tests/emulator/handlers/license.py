@@ -45,7 +45,8 @@ def register(router: Router, state: NexusState) -> None:
     def has_endpoint(s: NexusState) -> bool:
         return s.pro or s.at_least(UNIFIED_DISTRIBUTION)
     router.add("GET", "/v1/system/license", get_license, available=has_endpoint)
-    router.add("POST", "/v1/system/license", install_license, available=has_endpoint)
+    router.add("POST", "/v1/system/license", install_license, available=has_endpoint,
+               consumes="application/octet-stream")
     router.add("DELETE", "/v1/system/license", remove_license, available=has_endpoint)
     state.seeders.append(seed)
 

@@ -27,7 +27,7 @@ from ..routing import Router, bind
 from ..state import NexusState
 from ..validation import (NAME_TAKEN, Errors, check_body, find, json_object, name_errors, public,
                           quoted, raise_if)
-from . import ssrf
+from . import security, ssrf
 
 NAME_MAX = 200
 WRITE_POLICIES = ("ALLOW", "ALLOW_ONCE", "DENY")
@@ -42,10 +42,14 @@ FIREWALL_NEEDS_IQ = "Unable to configure Repository Firewall as not connected to
 
 
 def register(router: Router, state: NexusState) -> None:
-    router.add("GET", "/v1/repositories", list_repositories, auth="user")
-    router.add("GET", "/v1/repositorySettings", list_settings)
-    router.add("GET", "/v1/repositories/{repositoryName}", get_repository, auth="user")
-    router.add("DELETE", "/v1/repositories/{repositoryName}", delete_repository)
+    # Repository endpoints check repository permissions per repository, not per endpoint:
+    # RepositoriesResource (no annotation) shows what the subject may browse;
+    # the API resources (@RequiresAuthentication) ask AuthorizingRepositoryManagerImpl for
+    # repository-admin add/edit/delete/read on the repository concerned.
+    router.add("GET", "/v1/repositories", list_repositories, auth="anyone")
+    router.add("GET", "/v1/repositorySettings", list_settings, auth="user")
+    router.add("GET", "/v1/repositories/{repositoryName}", get_repository, auth="anyone")
+    router.add("DELETE", "/v1/repositories/{repositoryName}", delete_repository, auth="user")
     for fmt in FORMATS.values():
         for repo_type in fmt.since:
             route = f"{fmt.path}/{repo_type}"
@@ -53,11 +57,11 @@ def register(router: Router, state: NexusState) -> None:
             def available(s: NexusState, f: Format = fmt, t: str = repo_type) -> bool:
                 return offered(s, f, t)
             router.add("POST", f"/v1/repositories/{route}", bind(create_repository, route),
-                       available=available)
+                       available=available, auth="user")
             router.add("GET", f"/v1/repositories/{route}/{{repositoryName}}",
-                       bind(get_typed_repository, route), available=available)
+                       bind(get_typed_repository, route), available=available, auth="user")
             router.add("PUT", f"/v1/repositories/{route}/{{repositoryName}}",
-                       bind(update_repository, route), available=available)
+                       bind(update_repository, route), available=available, auth="user")
     state.seeders.append(seed_default_repositories)
 
 
@@ -93,42 +97,71 @@ def _sorted(state: NexusState) -> list[dict[str, Any]]:
     return sorted(state.repositories.values(), key=lambda d: d["name"].lower())
 
 
+def _admin(doc: dict[str, Any], action: str) -> str:
+    """RepositoryAdminPermission for one repository."""
+    return f"nexus:repository-admin:{doc['format']}:{doc['name']}:{action}"
+
+
+def _may_browse(state: NexusState, req: Request, doc: dict[str, Any]) -> bool:
+    return any(security.repository_permitted(state, req.user, doc, action)
+               for action in ("browse", "read"))
+
+
 def list_repositories(state: NexusState, req: Request) -> Response:
+    """RepositoryManagerRESTAdapterImpl.getRepositories: only what the subject may browse (an
+    unauthenticated caller with anonymous access off gets an empty list, not a 403)."""
     with state.lock:
-        return Response.json([_summary(state, d, req) for d in _sorted(state)])
+        return Response.json([_summary(state, d, req) for d in _sorted(state)
+                              if security.repository_permitted(state, req.user, d, "browse")])
 
 
 def list_settings(state: NexusState, req: Request) -> Response:
-    """Every repository in its format-specific GET shape, in one call."""
+    """Every repository the caller may administer (read), in its format-specific GET shape
+    (AuthorizingRepositoryManagerImpl.getRepositoriesWithAdmin)."""
     with state.lock:
-        return Response.json([_answer(d, req) for d in _sorted(state)])
+        return Response.json([_answer(d, req) for d in _sorted(state)
+                              if security.permitted(state, req.user, _admin(d, "read"))])
 
 
 def get_repository(state: NexusState, req: Request) -> Response:
+    """RepositoryManagerRESTAdapterImpl.getRepository: an unknown name is JAX-RS's
+    NotFoundException (a bare 404), a repository the subject may not browse or read a bare 403."""
     with state.lock:
         doc = find(state.repositories, req.params["repositoryName"])
         if doc is None:
-            raise ApiError.not_found("Repository not found")
+            raise ApiError(404)
+        if not _may_browse(state, req, doc):
+            raise ApiError.forbidden()
         return Response.json(_summary(state, doc, req))
 
 
 def get_typed_repository(state: NexusState, req: Request, route: str) -> Response:
-    """FormatAndType: a repository of another format or type at that name is not found."""
+    """FormatAndType: a repository of another format or type at that name is not found, and so
+    is one the caller may not administer (getRepositoryWithAdmin)."""
     fmt, repo_type = _route(route)
     with state.lock:
         doc = find(state.repositories, req.params["repositoryName"])
-        if doc is None or doc["format"] != fmt.name or doc["type"] != repo_type:
+        if doc is None or doc["format"] != fmt.name or doc["type"] != repo_type \
+                or not security.permitted(state, req.user, _admin(doc, "read")):
             raise ApiError.not_found("Repository not found")
         return Response.json(_answer(doc, req))
 
 
 def delete_repository(state: NexusState, req: Request) -> Response:
-    """Deleting a repository also takes it out of every group that listed it."""
+    """Deleting a repository also takes it out of every group that listed it
+    (RepositoryManagerImpl.delete -> removeRepositoryFromAllGroups) and removes its own
+    nx-repository-view/admin privileges from every role (untrack -> the security contributors'
+    remove). Tasks and webhooks naming it stay: a task fails when it runs, a repository webhook
+    capability turns passive until a repository of that name exists again
+    (RepositoryExistsCondition)."""
     with state.lock:
         doc = find(state.repositories, req.params["repositoryName"])
         if doc is None:
             raise ApiError(404)
+        if not security.permitted(state, req.user, _admin(doc, "delete")):
+            raise ApiError.forbidden()
         del state.repositories[doc["name"].lower()]
+        security.forget_repository_privileges(state, doc)
         gone = doc["name"].lower()
         for other in state.repositories.values():
             group = other.get("group")
@@ -162,7 +195,7 @@ def _bean_errors(state: NexusState, fmt: Format, repo_type: str, body: dict[str,
     storage = body.get("storage") or {}
     if repo_type == HOSTED and storage.get("writePolicy") is not None \
             and str(storage["writePolicy"]).upper() not in WRITE_POLICIES:
-        errors.append(("PARAMETER storage.writePolicy",
+        errors.append(("PARAMETER writePolicy",
                        f"Invalid write policy: {storage['writePolicy']}"))
     return list(dict.fromkeys(errors))  # violations are a set: one per field and message
 
@@ -259,8 +292,13 @@ def _write(state: NexusState, req: Request, route: str, path_name: Optional[str]
         current = find(state.repositories, path_name)
         if current is None or current["format"] != fmt.name or current["type"] != repo_type:
             raise ApiError(404)
+        if not security.permitted(state, req.user, _admin(current, "edit")):
+            raise ApiError.forbidden()
     elif find(state.repositories, body["name"]) is not None:  # lost a race with another create
         raise ApiError.validation([("PARAMETER name", NAME_TAKEN)])
+    elif not security.permitted(state, req.user, _admin({"format": fmt.name, "name": body["name"]},
+                                                        "add")):
+        raise ApiError.forbidden()
     version, schema_name = request_spec(state, fmt, repo_type)
     if repo_type == GROUP and not has_field(version, schema_name, "group.writableMember"):
         body["group"].pop("writableMember", None)  # plain GroupAttributes: Jackson drops it

@@ -13,15 +13,18 @@ from typing import Any
 from ..http import ApiError, Request, Response
 from ..routing import Router
 from ..state import NexusState
+from . import security
 from ..validation import NAME_MESSAGE, NAME_REGEX, Errors, check_body, find, public, quoted, raise_if
 
 DUPLICATE = "A rule with the same name already exists. Name must be unique."
 
 
 def register(router: Router, state: NexusState) -> None:
-    router.add("GET", "/v1/routing-rules", list_rules)
+    # RoutingRulesApiResource: writes need nexus:*; reads are unannotated and call
+    # RoutingRuleHelperImpl.ensureUserHasPermissionToRead (see _ensure_can_read).
+    router.add("GET", "/v1/routing-rules", list_rules, auth="anyone")
     router.add("POST", "/v1/routing-rules", create_rule)
-    router.add("GET", "/v1/routing-rules/{name}", get_rule)
+    router.add("GET", "/v1/routing-rules/{name}", get_rule, auth="anyone")
     router.add("PUT", "/v1/routing-rules/{name}", update_rule)
     router.add("DELETE", "/v1/routing-rules/{name}", delete_rule)
 
@@ -72,12 +75,25 @@ def _users(state: NexusState, rule_name: str) -> list[dict[str, Any]]:
             if str(r.get("routingRuleName") or "").lower() == rule_name.lower()]
 
 
+def _ensure_can_read(state: NexusState, req: Request) -> None:
+    """Whoever may create a proxy of some format (repository-admin add on `*`) or administer
+    (read) some repository may read the rules; anyone else gets the bare 403."""
+    with state.lock:
+        wanted = [f"nexus:repository-admin:{fmt}:*:add" for fmt in security.FORMATS]
+        wanted += [f"nexus:repository-admin:{r['format']}:{r['name']}:read"
+                   for r in state.repositories.values()]
+        if not any(security.permitted(state, req.user, p) for p in wanted):
+            raise ApiError.forbidden()
+
+
 def list_rules(state: NexusState, req: Request) -> Response:
+    _ensure_can_read(state, req)
     with state.lock:
         return Response.json([public(doc) for doc in state.routing_rules.values()])
 
 
 def get_rule(state: NexusState, req: Request) -> Response:
+    _ensure_can_read(state, req)
     with state.lock:
         return Response.json(public(_existing(state, req.params["name"])))
 

@@ -66,6 +66,9 @@ REALMS = (("NexusAuthenticatingRealm", "Local Authenticating Realm"),
           ("SamlRealm", "SAML Realm"),
           ("User-Token-Realm", "User Token Realm"))
 PRO_REALMS = ("Crowd", "SamlRealm", "User-Token-Realm")
+# AuthorizingRealmImpl.NAME: installed even when not configured (RealmManagerImpl
+# .maybeAddAuthorizingRealm), and the anonymous user's default realm.
+AUTHORIZING_REALM = "NexusAuthorizingRealm"
 
 
 # --- shared helpers ----------------------------------------------------------------------------
@@ -165,23 +168,51 @@ def _static_privileges() -> tuple[dict, ...]:
     docs.append({"type": "application", "name": "nx-userschangepw",
                  "description": "Change password permission", "readOnly": True,
                  "domain": "userschangepw", "actions": ["ADD", "READ"]})
+    # RepositoryAdminSecurityContributor.initial: admin privileges on all repositories only;
+    # RepositoryFormatSecurityContributor.initial: view privileges on all repositories of a format.
+    for word in REPOSITORY_WORDS:
+        docs.append(_repository_privilege("admin", "*", "*", word))
     for fmt in ("*",) + FORMATS:
-        for kind in ("view", "admin"):
-            for word in REPOSITORY_WORDS:
-                docs.append(_repository_privilege(kind, fmt, "*", word))
+        for word in REPOSITORY_WORDS:
+            docs.append(_repository_privilege("view", fmt, "*", word))
     return tuple(docs)
 
 
+# RepositoryAdminSecurityContributor.add: "no per-repo repository-admin ADD action".
+ADMIN_WORDS = tuple(w for w in REPOSITORY_WORDS if w != "add")
+
+
+def repository_privilege_names(repository: dict) -> list[str]:
+    """The privileges Nexus adds for one repository when it is created (six view, five admin:
+    RepositoryFormatSecurityContributor.add / RepositoryAdminSecurityContributor.add) and removes,
+    from the model and from every role holding them, when it is deleted (their remove(), which
+    calls SecurityConfigurationCleaner.privilegeRemoved)."""
+    fmt, name = repository["format"], repository["name"]
+    return ([f"nx-repository-view-{fmt}-{name}-{w}" for w in REPOSITORY_WORDS]
+            + [f"nx-repository-admin-{fmt}-{name}-{w}" for w in ADMIN_WORDS])
+
+
 def builtin_privileges(state: NexusState) -> dict[str, dict]:
-    """Read-only privileges: the static set plus six view and six admin privileges for every
-    repository (Nexus adds them when a repository is created and drops them on delete)."""
+    """Read-only privileges: the static set plus the per-repository ones of every repository."""
     found = {doc["name"].lower(): doc for doc in _static_privileges()}
     for repo in state.repositories.values():
-        for kind in ("view", "admin"):
-            for word in REPOSITORY_WORDS:
+        for kind, words in (("view", REPOSITORY_WORDS), ("admin", ADMIN_WORDS)):
+            for word in words:
                 doc = _repository_privilege(kind, repo["format"], repo["name"], word)
                 found[doc["name"].lower()] = doc
     return found
+
+
+def forget_repository_privileges(state: NexusState, repository: dict) -> None:
+    """A deleted repository's own privileges leave every role that held them (call with the
+    lock held). Privileges people created that name the repository stay, and so do the roles'
+    ids of them: nothing in Nexus removes those (they refer to it by name and work again when a
+    repository of that name comes back)."""
+    gone = {name.lower() for name in repository_privilege_names(repository)}
+    for role in state.roles.values():
+        kept = [p for p in role["privileges"] if p.lower() not in gone]
+        if len(kept) != len(role["privileges"]):
+            role["privileges"] = kept
 
 
 def all_privileges(state: NexusState) -> dict[str, dict]:
@@ -189,6 +220,33 @@ def all_privileges(state: NexusState) -> dict[str, dict]:
     found = builtin_privileges(state)
     found.update(state.privileges)
     return found
+
+
+_REPOSITORY_PRIVILEGE = re.compile(r"^nx-repository-(view|admin)-([^-]+)-(.+)-(browse|read|edit|add|delete|\*)$",
+                                   re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _static_by_name() -> dict[str, dict]:
+    return {doc["name"].lower(): doc for doc in _static_privileges()}
+
+
+def find_privilege(state: NexusState, name: str) -> Optional[dict]:
+    """One privilege by name without listing them all (permission checks run per request and
+    per repository; call with state.lock held)."""
+    key = name.lower()
+    found = state.privileges.get(key) or _static_by_name().get(key)
+    if found is not None:
+        return found
+    parts = _REPOSITORY_PRIVILEGE.match(name)
+    repository = state.repositories.get(parts.group(3).lower()) if parts else None
+    if parts is None or repository is None:
+        return None
+    kind, word = parts.group(1).lower(), parts.group(4).lower()
+    if kind == "admin" and word not in ADMIN_WORDS:
+        return None
+    doc = _repository_privilege(kind, repository["format"], repository["name"], word)
+    return doc if doc["name"].lower() == key else None
 
 
 # --- permissions (Shiro wildcard semantics) -----------------------------------------------------
@@ -222,6 +280,27 @@ def _permission(doc: dict) -> Optional[str]:
     return None
 
 
+def permitted(state: NexusState, user_id: Optional[str], permission: str) -> bool:
+    """Shiro's isPermitted for a subject: any privilege of the user's roles implies the
+    permission (call with state.lock held)."""
+    if user_id is None:
+        return False
+    for name in state.effective_privileges(user_id):
+        doc = find_privilege(state, name)
+        pattern = _permission(doc) if doc is not None else None
+        if pattern and _implies(pattern, permission):
+            return True
+    return False
+
+
+def require(state: NexusState, req: Request, permission: str) -> None:
+    """A permission a handler checks itself (e.g. repository-admin on the repository named in
+    the body): without it, AuthorizationExceptionMapper's bare 403."""
+    with state.lock:
+        if not permitted(state, req.user, permission):
+            raise ApiError.forbidden()
+
+
 def repository_permitted(state: NexusState, user_id: Optional[str], repository: dict,
                          action: str, path: Optional[str] = None) -> bool:
     """Whether a user may perform a BREAD action ("read", "add", ...) on a repository's content.
@@ -231,10 +310,9 @@ def repository_permitted(state: NexusState, user_id: Optional[str], repository: 
     Call with state.lock held."""
     if user_id is None:
         return False
-    privileges = all_privileges(state)
     target = f"nexus:repository-view:{repository['format']}:{repository['name']}:{action}"
     for name in state.effective_privileges(user_id):
-        doc = privileges.get(name.lower())
+        doc = find_privilege(state, name)
         if doc is None:
             continue
         if doc["type"] == "repository-content-selector":
@@ -503,6 +581,10 @@ def put_anonymous(state: NexusState, req: Request) -> Response:
     if errors:
         raise ApiError.validation(errors)
     with state.lock:
+        # AnonymousAccessApiResource.validate: the realm must be one the security manager runs,
+        # i.e. an active realm or the authorizing realm RealmManagerImpl always installs.
+        if realm not in [*state.realms_active, AUTHORIZING_REALM]:
+            raise ApiError.validation([("realmName", "Realm does not exist")])
         state.anonymous.update({"enabled": enabled, "userId": user_id, "realmName": realm})
         return Response.json(dict(state.anonymous))
 
@@ -1071,32 +1153,44 @@ def change_ldap_order(state: NexusState, req: Request) -> Response:
 # --- registration ---------------------------------------------------------------------------------
 def register(router: Router, state: NexusState) -> None:
     base = "/v1/security"
-    router.add("GET", f"{base}/realms/available", get_available_realms)
-    router.add("GET", f"{base}/realms/active", get_active_realms)
-    router.add("PUT", f"{base}/realms/active", put_active_realms)
-    router.add("GET", f"{base}/anonymous", get_anonymous)
-    router.add("PUT", f"{base}/anonymous", put_anonymous)
-    router.add("GET", f"{base}/users", list_users)
-    router.add("POST", f"{base}/users", create_user)
-    router.add("PUT", f"{base}/users/{{userId}}", update_user)
-    router.add("DELETE", f"{base}/users/{{userId}}", delete_user)
-    router.add("GET", f"{base}/roles", list_roles)
-    router.add("POST", f"{base}/roles", create_role)
-    router.add("GET", f"{base}/roles/{{id}}", get_role)
-    router.add("PUT", f"{base}/roles/{{id}}", update_role)
-    router.add("DELETE", f"{base}/roles/{{id}}", delete_role)
-    router.add("GET", f"{base}/privileges", list_privileges)
+    # The @RequiresPermissions of RealmApiResource, AnonymousAccessApiResource, UserApiResource,
+    # RoleApiResource, PrivilegeApiResource / RepositoryPrivilegeApiResource /
+    # ScriptPrivilegeApiResource and ContentSelectorsApiResource; LDAP's resource is not in
+    # nexus-public and keeps nexus:*.
+    router.add("GET", f"{base}/realms/available", get_available_realms,
+               auth="nexus:settings:read")
+    router.add("GET", f"{base}/realms/active", get_active_realms, auth="nexus:settings:read")
+    router.add("PUT", f"{base}/realms/active", put_active_realms, auth="nexus:settings:update")
+    router.add("GET", f"{base}/anonymous", get_anonymous, auth="nexus:settings:read")
+    router.add("PUT", f"{base}/anonymous", put_anonymous, auth="nexus:settings:update")
+    router.add("GET", f"{base}/users", list_users, auth="nexus:users:read")
+    router.add("POST", f"{base}/users", create_user, auth="nexus:users:create")
+    router.add("PUT", f"{base}/users/{{userId}}", update_user, auth="nexus:users:update")
+    router.add("DELETE", f"{base}/users/{{userId}}", delete_user, auth="nexus:users:delete")
+    router.add("GET", f"{base}/roles", list_roles, auth="nexus:roles:read")
+    router.add("POST", f"{base}/roles", create_role, auth="nexus:roles:create")
+    router.add("GET", f"{base}/roles/{{id}}", get_role, auth="nexus:roles:read")
+    router.add("PUT", f"{base}/roles/{{id}}", update_role, auth="nexus:roles:update")
+    router.add("DELETE", f"{base}/roles/{{id}}", delete_role, auth="nexus:roles:delete")
+    router.add("GET", f"{base}/privileges", list_privileges, auth="nexus:privileges:read")
     for kind in PRIVILEGE_TYPES:
         create, update = _privilege_handlers(kind)
-        router.add("POST", f"{base}/privileges/{kind}", create)
-        router.add("PUT", f"{base}/privileges/{kind}/{{privilegeName}}", update)
-    router.add("GET", f"{base}/privileges/{{privilegeName}}", get_privilege)
-    router.add("DELETE", f"{base}/privileges/{{privilegeName}}", delete_privilege)
-    router.add("GET", f"{base}/content-selectors", list_selectors)
-    router.add("POST", f"{base}/content-selectors", create_selector)
-    router.add("GET", f"{base}/content-selectors/{{name}}", get_selector)
-    router.add("PUT", f"{base}/content-selectors/{{name}}", update_selector)
-    router.add("DELETE", f"{base}/content-selectors/{{name}}", delete_selector)
+        router.add("POST", f"{base}/privileges/{kind}", create, auth="nexus:privileges:create")
+        router.add("PUT", f"{base}/privileges/{kind}/{{privilegeName}}", update,
+                   auth="nexus:privileges:update")
+    router.add("GET", f"{base}/privileges/{{privilegeName}}", get_privilege,
+               auth="nexus:privileges:read")
+    router.add("DELETE", f"{base}/privileges/{{privilegeName}}", delete_privilege,
+               auth="nexus:privileges:delete")
+    router.add("GET", f"{base}/content-selectors", list_selectors, auth="nexus:selectors:read")
+    router.add("POST", f"{base}/content-selectors", create_selector,
+               auth="nexus:selectors:create")
+    router.add("GET", f"{base}/content-selectors/{{name}}", get_selector,
+               auth="nexus:selectors:read")
+    router.add("PUT", f"{base}/content-selectors/{{name}}", update_selector,
+               auth="nexus:selectors:update")
+    router.add("DELETE", f"{base}/content-selectors/{{name}}", delete_selector,
+               auth="nexus:selectors:delete")
     router.add("GET", f"{base}/ldap", list_ldap)
     router.add("POST", f"{base}/ldap", create_ldap)
     router.add("POST", f"{base}/ldap/change-order", change_ldap_order)

@@ -5,13 +5,17 @@ from __future__ import annotations
 from ..http import ApiError, Request, Response
 from ..routing import Router
 from ..state import EULA_DISCLAIMER, NexusState
+from ..validation import quoted
 
 
 def register(router: Router, state: NexusState) -> None:
     router.add("GET", "/v1/status", status, auth="none")
     router.add("GET", "/v1/status/writable", status, auth="none")
-    router.add("GET", "/v1/status/check", status_check, auth="admin")
-    router.add("PUT", "/v1/security/users/{userId}/change-password", change_password, auth="user")
+    # StatusResource: @RequiresPermissions("nexus:metrics:read") on /check only.
+    router.add("GET", "/v1/status/check", status_check, auth="nexus:metrics:read")
+    # UserApiResource.changePassword: @RequiresPermissions("nexus:*"), @Consumes(TEXT_PLAIN).
+    router.add("PUT", "/v1/security/users/{userId}/change-password", change_password,
+               auth="admin", consumes="text/plain")
     router.add("GET", "/v1/system/eula", get_eula, auth="admin", available=_has_eula_endpoint)
     router.add("POST", "/v1/system/eula", post_eula, auth="admin", available=_has_eula_endpoint)
 
@@ -30,15 +34,15 @@ def status_check(state: NexusState, req: Request) -> Response:
 
 
 def change_password(state: NexusState, req: Request) -> Response:
+    """UserApiResource.changePassword: a blank password, then an unknown user, each a quoted
+    message (createWebException)."""
     user_id = req.params["userId"]
+    password = req.body.decode("utf-8") if req.body else ""
+    if not password.strip():
+        raise quoted(400, "Password must be supplied.")
     with state.lock:
-        if req.user != user_id and not state.is_admin(req.user):
-            raise ApiError.forbidden()
         if user_id not in state.users:
-            raise ApiError.not_found(f"User '{user_id}' not found.")
-        password = req.body.decode("utf-8") if req.body else ""
-        if not password:
-            raise ApiError.validation([("PARAMETER password", "must not be empty")])
+            raise quoted(404, f"User '{user_id}' not found.")
         state.passwords[user_id] = password
         if user_id == "admin":
             state.first_password_consumed()

@@ -418,7 +418,7 @@ def _required(body: dict[str, Any], names: tuple[str, ...]) -> None:
     errors = [(f"PARAMETER {name}", "must not be null") for name in names if body.get(name) is None]
     frequency = body.get("frequency")
     if isinstance(frequency, dict) and frequency.get("schedule") is None:
-        errors.append(("PARAMETER frequency.schedule", "must not be null"))
+        errors.append(("PARAMETER schedule", "must not be null"))
     if isinstance(body.get("name"), str) and not body["name"].strip():
         errors.append(("PARAMETER name", "must not be blank"))
     email = body.get("alertEmail")
@@ -804,16 +804,22 @@ def _can_create(state: NexusState) -> bool:
 def register(router: Router, state: NexusState) -> None:
     scheduler = Scheduler()
     # templates first: /v1/tasks/templates would otherwise match /v1/tasks/{id}
-    router.add("GET", "/v1/tasks/templates", scheduler.list_templates)
-    router.add("GET", "/v1/tasks/templates/{typeId}", scheduler.get_template)
-    router.add("GET", "/v1/tasks", scheduler.list_tasks)
+    # TasksApiResource: nexus:tasks:read/start/stop; the 3.84+ create/update/delete endpoints
+    # (closed source) are taken to need the create/update/delete actions of the same domain.
+    router.add("GET", "/v1/tasks/templates", scheduler.list_templates, auth="nexus:tasks:read")
+    router.add("GET", "/v1/tasks/templates/{typeId}", scheduler.get_template,
+               auth="nexus:tasks:read")
+    router.add("GET", "/v1/tasks", scheduler.list_tasks, auth="nexus:tasks:read")
     # Before the task-creation API these paths only take GET (405, Allow: HEAD,GET,OPTIONS).
-    router.add("POST", "/v1/tasks", scheduler.create_task, available=_can_create)
-    router.add("GET", "/v1/tasks/{id}", scheduler.get_task)
-    router.add("PUT", "/v1/tasks/{taskId}", scheduler.update_task, available=_can_create)
-    router.add("DELETE", "/v1/tasks/{id}", scheduler.delete_task, available=_can_create)
-    router.add("POST", "/v1/tasks/{id}/run", scheduler.run_task)
-    router.add("POST", "/v1/tasks/{id}/stop", scheduler.stop_task)
+    router.add("POST", "/v1/tasks", scheduler.create_task, available=_can_create,
+               auth="nexus:tasks:create")
+    router.add("GET", "/v1/tasks/{id}", scheduler.get_task, auth="nexus:tasks:read")
+    router.add("PUT", "/v1/tasks/{taskId}", scheduler.update_task, available=_can_create,
+               auth="nexus:tasks:update")
+    router.add("DELETE", "/v1/tasks/{id}", scheduler.delete_task, available=_can_create,
+               auth="nexus:tasks:delete")
+    router.add("POST", "/v1/tasks/{id}/run", scheduler.run_task, auth="nexus:tasks:start")
+    router.add("POST", "/v1/tasks/{id}/stop", scheduler.stop_task, auth="nexus:tasks:stop")
     state.seeders.append(scheduler.seed)
     state.listeners.append(scheduler.sync_system_tasks)
     state.control_handlers[("POST", "task-duration")] = scheduler.set_run_seconds

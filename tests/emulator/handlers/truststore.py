@@ -46,7 +46,7 @@ DOMAIN_LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 def register(router: Router, state: NexusState) -> None:
     router.add("GET", "/v1/security/ssl", retrieve_certificate)
     router.add("GET", "/v1/security/ssl/truststore", list_certificates)
-    router.add("POST", "/v1/security/ssl/truststore", add_certificate)
+    router.add("POST", "/v1/security/ssl/truststore", add_certificate, consumes="*/*")  # the specs: */*
     router.add("DELETE", "/v1/security/ssl/truststore/{id}", remove_certificate)
     state.seeders.append(lambda s: s.truststore.clear())
 
