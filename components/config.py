@@ -226,7 +226,7 @@ def validate(cfg: StackConfig, server: Optional[ServerFacts] = None) -> list[Pro
 def shape_problems(cfg: StackConfig) -> list[Problem]:
     """What no server can make right: unknown or missing keys, schema errors, secrets in plain
     text. When there is any, the server is not asked anything."""
-    return [*schema_problems(cfg.values), *secret_problems(cfg)]
+    return [*schema_problems(cfg.values), *_admin_password_problems(cfg.values), *secret_problems(cfg)]
 
 
 def _except_at(paths: set[str], problems: Iterable[Problem]) -> list[Problem]:
@@ -269,7 +269,7 @@ def schema_problems(values: Mapping[str, Any]) -> Iterator[Problem]:
     for key in values:
         if key not in KEYS:
             yield Problem(key, f"unknown config key; known keys: {', '.join(KEYS)}", schema=True)
-    yield from _required_key_problems(values)
+    yield from _nexus_problems(values)
     for key in KEYS:
         if values.get(key) is not None and not (key == "nexus" and isinstance(values[key], str)):
             checker = validator(key)
@@ -279,8 +279,8 @@ def schema_problems(values: Mapping[str, Any]) -> Iterator[Problem]:
                     yield Problem(format_path((key, *error.absolute_path)), message, schema=True)
 
 
-def _required_key_problems(values: Mapping[str, Any]) -> Iterator[Problem]:
-    """The two keys every stack needs, with the commands that set them."""
+def _nexus_problems(values: Mapping[str, Any]) -> Iterator[Problem]:
+    """`nexus` missing or given as its url alone, with the command that sets it right."""
     nexus = values.get("nexus")
     if nexus is None:
         yield Problem("nexus", "missing: set at least nexus.url (pulumi config set --path nexus.url "
@@ -288,9 +288,13 @@ def _required_key_problems(values: Mapping[str, Any]) -> Iterator[Problem]:
     elif isinstance(nexus, str):
         yield Problem("nexus", f"must be an object with url, not a string: write `nexus: {{url: {nexus}}}` "
                       f"(pulumi config set --path nexus.url {nexus})", schema=True)
-    if values.get("adminPassword") is None:
-        yield Problem("adminPassword", "missing: the desired admin password is required "
-                      "(pulumi config set --secret adminPassword <password>)")
+
+
+def _admin_password_problems(values: Mapping[str, Any]) -> list[Problem]:
+    if values.get("adminPassword") is not None:
+        return []
+    return [Problem("adminPassword", "missing: the desired admin password is required "
+                    "(pulumi config set --secret adminPassword <password>)")]
 
 
 def _error_order(error: ValidationError) -> tuple[str, ...]:
