@@ -149,7 +149,8 @@ def _as_python(pattern: str) -> Optional[str]:
                     return None
                 out.append(r"\w")
                 i += 2 + (len(braced.group(0)) if braced else 1)
-                in_class and _escape_dash(pattern, i, out)
+                if in_class:
+                    _escape_dash(pattern, i, out)
                 continue
             if nxt == "k" and pattern[i + 2:i + 3] == "<":
                 end = pattern.find(">", i)
