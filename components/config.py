@@ -21,6 +21,7 @@ from jsonschema.exceptions import ValidationError
 
 from .blob_store import s3_expiration_problems
 from .content_selector import csel_problem
+from .regex_syntax import cleanup_regex_problem, java_regex_problem
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9\-][a-zA-Z0-9_\-.]*$")
@@ -50,6 +51,7 @@ KEYS = ("nexus", "adminPassword", "container", "tls", "reverseProxy", "blobStore
 class Problem:
     path: str
     message: str
+    schema: bool = False  # a shape error: later checks would read the wrong shapes
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
@@ -65,6 +67,9 @@ class ConfigError(Exception):
         super().__init__(f"The config{where} is invalid ({len(self.problems)} problem"
                          f"{'s' if len(self.problems) != 1 else ''}); nothing was changed on "
                          f"Nexus:\n{lines}")
+
+
+MAPPED_FACTS = ("repositories", "repository_ports")  # facts that are mappings, not name sets
 
 
 class ServerFacts:
@@ -86,7 +91,7 @@ class ServerFacts:
 
     def load(self, name: str) -> Any:
         """Fetch one list from the server (overridden by the preflight)."""
-        return {} if name == "repositories" else frozenset()
+        return {} if name in MAPPED_FACTS else frozenset()
 
     @property
     def blob_stores(self) -> frozenset[str]:
@@ -104,6 +109,11 @@ class ServerFacts:
     def repositories(self) -> Mapping[str, tuple[str, str]]:
         """lower-cased name -> (format, type)"""
         return self._list("repositories")
+
+    @property
+    def repository_ports(self) -> Mapping[int, str]:
+        """docker connector port -> the repository holding it"""
+        return self._list("repository_ports")
 
     @property
     def roles(self) -> frozenset[str]:
@@ -201,15 +211,28 @@ def _parse(raw: Any) -> Any:
 # --- validation -----------------------------------------------------------------------------
 def validate(cfg: StackConfig, server: Optional[ServerFacts] = None) -> list[Problem]:
     """Every problem in the config; empty when it is good to apply."""
-    problems = list(schema_problems(cfg.values))
-    if not problems:  # cross checks assume the shapes the schema guarantees
+    problems = shape_problems(cfg)
+    if not any(p.schema for p in problems):  # cross checks assume the shapes the schema guarantees
         expanded, preset_problems = expanded_values(cfg)
-        problems += preset_problems
-        problems += cross_reference_problems(expanded, server)
-        problems += security_problems(expanded, server)
-        problems += _retention().problems(expanded, server)  # tasks, retention, webhooks
-        problems += standup_problems(expanded)
-    return problems + list(secret_problems(cfg))
+        renamed = renamed_reference_problems(cfg.values)
+        problems += renamed + _except_at({p.path for p in renamed}, [
+            *preset_problems,
+            *cross_reference_problems(expanded, server),
+            *security_problems(expanded, server),
+            *_retention().problems(expanded, server),  # tasks, retention, webhooks
+            *standup_problems(expanded)])
+    return problems
+
+
+def shape_problems(cfg: StackConfig) -> list[Problem]:
+    """What no server can make right: unknown or missing keys, schema errors, secrets in plain
+    text. When there is any, the server is not asked anything."""
+    return [*schema_problems(cfg.values), *_admin_password_problems(cfg.values), *secret_problems(cfg)]
+
+
+def _except_at(paths: set[str], problems: Iterable[Problem]) -> list[Problem]:
+    """Problems at other paths (a renamed repository's old name is explained once)."""
+    return [p for p in problems if p.path not in paths]
 
 
 def standup_problems(values: Mapping[str, Any]) -> list[Problem]:
@@ -246,26 +269,57 @@ def validator(key: str) -> Draft202012Validator:
 def schema_problems(values: Mapping[str, Any]) -> Iterator[Problem]:
     for key in values:
         if key not in KEYS:
-            yield Problem(key, f"unknown config key; known keys: {', '.join(KEYS)}")
-    if "nexus" not in values:
-        yield Problem("nexus", "missing: set at least nexus.url (pulumi config set --path nexus.url http://host:8081)")
+            yield Problem(key, f"unknown config key; known keys: {', '.join(KEYS)}", schema=True)
+    yield from _nexus_problems(values)
     for key in KEYS:
-        if key in values and values[key] is not None and (SCHEMA_DIR / f"{key}.schema.json").exists():
+        if values.get(key) is not None and not (key == "nexus" and isinstance(values[key], str)):
             checker = validator(key)
             for error in sorted(checker.iter_errors(values[key]), key=_error_order):
-                yield Problem(format_path((key, *error.absolute_path)), _explain(error, checker.schema))
+                message = _explain(error, checker.schema)
+                if message:
+                    yield Problem(format_path((key, *error.absolute_path)), message, schema=True)
+
+
+def _nexus_problems(values: Mapping[str, Any]) -> Iterator[Problem]:
+    """`nexus` missing or given as its url alone, with the command that sets it right."""
+    nexus = values.get("nexus")
+    if nexus is None:
+        yield Problem("nexus", "missing: set at least nexus.url (pulumi config set --path nexus.url "
+                      "http://host:8081)", schema=True)
+    elif isinstance(nexus, str):
+        yield Problem("nexus", f"must be an object with url, not a string: write `nexus: {{url: {nexus}}}` "
+                      f"(pulumi config set --path nexus.url {nexus})", schema=True)
+
+
+def _admin_password_problems(values: Mapping[str, Any]) -> list[Problem]:
+    if values.get("adminPassword") is not None:
+        return []
+    return [Problem("adminPassword", "missing: the desired admin password is required "
+                    "(pulumi config set --secret adminPassword <password>)")]
 
 
 def _error_order(error: ValidationError) -> tuple[str, ...]:
     return tuple(str(p) for p in error.absolute_path)
 
 
-def _explain(error: ValidationError, root: Mapping[str, Any]) -> str:
-    """jsonschema's message plus the field's description as the fix."""
+def _explain(error: ValidationError, root: Mapping[str, Any]) -> Optional[str]:
+    """jsonschema's message plus the field's description as the fix; None for an error that
+    only echoes another one."""
     if error.validator in ("unevaluatedProperties", "additionalProperties"):
         allowed = _allowed_properties(error.schema, root)
-        hint = f" Allowed here: {', '.join(allowed)}." if allowed else ""
-        return f"{error.message}.{hint}"
+        # When a sibling keyword failed (a type error inside allOf/then), jsonschema counts
+        # the properties that keyword declared as unevaluated too: only unknown names count.
+        unknown = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
+        if not unknown:
+            return None
+        names = ", ".join(repr(k) for k in unknown)
+        return (f"{names} {'was' if len(unknown) == 1 else 'were'} unexpected (unknown field"
+                f"{'' if len(unknown) == 1 else 's'}). Allowed here: {', '.join(allowed)}.")
+    if error.validator == "required" and isinstance(error.schema, dict):
+        missing = re.match(r"'([^']+)'", error.message)
+        field = error.schema.get("properties", {}).get(missing.group(1), {}) if missing else {}
+        description = field.get("description") if isinstance(field, dict) else None
+        return error.message + (f" ({description})" if description else "")
     if error.validator == "pattern" and isinstance(error.instance, str):
         description = error.schema.get("description") if isinstance(error.schema, dict) else None
         return (f"{error.instance!r} is not valid" + (f": {description}" if description else
@@ -275,9 +329,24 @@ def _explain(error: ValidationError, root: Mapping[str, Any]) -> str:
     if error.validator == "anyOf" and error.schema_path and "required" in json.dumps(error.validator_value):
         needed = [next(iter(branch["required"])) for branch in error.validator_value]
         return f"needs at least one of: {', '.join(needed)}"
-    if error.validator == "not" and set(error.validator_value or {}) == {"required"}:
+    if error.validator == "not" and "required" in (error.validator_value or {}):
         return f"give only one of: {', '.join(error.validator_value['required'])}"
+    if error.validator == "type":
+        fields = _allowed_properties(error.schema, root) if "object" in str(error.validator_value) else []
+        shown = repr(error.instance) if len(repr(error.instance)) <= 60 else f"{repr(error.instance)[:57]}..."
+        return (f"must be {_type_names(error.validator_value)}"
+                + (f" (fields: {', '.join(fields)})" if fields else "") + f", not {shown}")
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        description = error.schema.get("description") if isinstance(error.schema, dict) else None
+        return error.message + (f" ({description})" if description else "")
     return error.message
+
+
+def _type_names(types: Any) -> str:
+    names = {"object": "an object", "array": "a list", "string": "a string", "integer": "an integer",
+             "number": "a number", "boolean": "true or false", "null": "empty"}
+    listed = types if isinstance(types, list) else [types]
+    return " or ".join(names.get(t, t) for t in listed)
 
 
 def _allowed_properties(schema: Any, root: Mapping[str, Any]) -> list[str]:
@@ -346,9 +415,6 @@ def cross_reference_problems(values: Mapping[str, Any], server: Optional[ServerF
     rules = values.get("routingRules") or []
     repositories = values.get("repositories") or []
 
-    if not values.get("adminPassword"):
-        problems.append(Problem("adminPassword", "missing: the desired admin password is required "
-                                "(pulumi config set --secret adminPassword <password>)"))
     for i, store in enumerate(blob_stores):
         if store["type"] == "s3" and store.get("accessKeyId") and not store.get("secretAccessKey"):
             problems.append(Problem(f"blobStores[{i}].secretAccessKey", "accessKeyId needs its secret key: "
@@ -364,13 +430,8 @@ def cross_reference_problems(values: Mapping[str, Any], server: Optional[ServerF
     policy_known = _known_names([p["name"] for p in policies], server, "cleanup_policies")
     rule_known = _known_names([r["name"] for r in rules], server, "routing_rules")
 
-    for i, rule in enumerate(rules):
-        for j, matcher in enumerate(rule.get("matchers", [])):
-            try:
-                re.compile(matcher)
-            except re.error as err:
-                problems.append(Problem(f"routingRules[{i}].matchers[{j}]", f"{matcher!r} is not a valid "
-                                        f"regular expression ({err})"))
+    problems += routing_rule_regex_problems(rules)
+    problems += cleanup_policy_regex_problems(policies)
     ports: dict[int, str] = {}
     nexus_port = _url_port(values.get("nexus", {}).get("url", ""))
     tls = values.get("tls") or {}
@@ -414,7 +475,9 @@ def cross_reference_problems(values: Mapping[str, Any], server: Optional[ServerF
         if repo["type"] == "group":
             problems += _group_problems(at, repo, declared_repos, server)
         problems += _server_capability_problems(at, repo, server)
-    problems += _group_cycle_problems(repositories)
+    problems += group_cycle_problems(repositories)
+    problems += repository_rename_problems(repositories, server)
+    problems += repository_port_problems(repositories, server)
     return problems
 
 
@@ -457,8 +520,29 @@ def duplicate_name_problems(key: str, items: Sequence[Mapping[str, Any]], field_
     return problems
 
 
+def routing_rule_regex_problems(rules: Sequence[Mapping[str, Any]]) -> list[Problem]:
+    """Nexus compiles matchers with java.util.regex and refuses the rule otherwise."""
+    return [Problem(f"routingRules[{i}].matchers[{j}]", f"{matcher!r} is not a valid (Java) regular "
+                    f"expression: {problem}")
+            for i, rule in enumerate(rules) for j, matcher in enumerate(rule.get("matchers", []))
+            for problem in [java_regex_problem(matcher)] if problem]
+
+
+def cleanup_policy_regex_problems(policies: Sequence[Mapping[str, Any]]) -> list[Problem]:
+    """assetRegex must pass Nexus's REST check (Lucene RegExp) and compile in Java (the run)."""
+    return [Problem(f"cleanupPolicies[{i}].assetRegex", f"{policy['assetRegex']!r} is not a valid "
+                    f"regular expression: {problem}")
+            for i, policy in enumerate(policies) if policy.get("assetRegex")
+            for problem in [cleanup_regex_problem(policy["assetRegex"])] if problem]
+
+
 def _proxy_problems(at: str, repo: Mapping[str, Any]) -> list[Problem]:
     problems = []
+    for j, pattern in enumerate(repo.get("foreignLayerUrlWhitelist") or []):
+        problem = java_regex_problem(pattern)
+        if problem:
+            problems.append(Problem(f"{at}.foreignLayerUrlWhitelist[{j}]", f"{pattern!r} is not a valid "
+                                    f"(Java) regular expression: {problem}"))
     if repo.get("indexType") == "CUSTOM" and not repo.get("indexUrl"):
         problems.append(Problem(f"{at}.indexUrl", "indexType CUSTOM needs indexUrl"))
     if repo.get("indexUrl") and repo.get("indexType", "REGISTRY") != "CUSTOM":
@@ -503,23 +587,136 @@ def _group_problems(at: str, repo: Mapping[str, Any], declared: Mapping[str, Map
     return problems
 
 
-def _group_cycle_problems(repositories: Sequence[Mapping[str, Any]]) -> list[Problem]:
-    groups = {r["name"].lower(): [m.lower() for m in r.get("members", [])]
-              for r in repositories if r["type"] == "group"}
-    index = {r["name"].lower(): i for i, r in enumerate(repositories)}
+def group_cycle_problems(repositories: Sequence[Mapping[str, Any]]) -> list[Problem]:
+    """Nexus refuses a group that contains itself through nested groups
+    (GroupFacetImpl.validateGroupDoesNotContainItself); a group naming itself is reported by
+    _group_problems."""
+    groups = [(i, r["name"].lower(), [m.lower() for m in r["members"]])
+              for i, r in enumerate(repositories) if r["type"] == "group"]
+    shown = {r["name"].lower(): r["name"] for r in repositories}
+    return [Problem(f"repositories[{i}].members[{j}]", f"groups form a cycle: "
+                    f"{' → '.join(shown[n] for n in cycle)}; "
+                    f"Nexus refuses a group that contains itself through other groups. Remove "
+                    f"'{repositories[i]['members'][j]}' from the members of '{repositories[i]['name']}' "
+                    "or break the cycle elsewhere")
+            for i, j, cycle in find_cycles(groups)]
+
+
+def role_cycle_problems(roles: Sequence[Mapping[str, Any]]) -> list[Problem]:
+    """Nexus refuses a role that contains itself directly or through other roles
+    (RoleNotContainSelf); without this check `up` stops half-way, a role short of its child."""
+    graph = [(i, role["id"], list(role.get("roles", []))) for i, role in enumerate(roles)]
+    return [Problem(f"security.roles[{i}].roles[{j}]", f"roles form a cycle: {' → '.join(cycle)}; "
+                    "Nexus refuses a role that contains itself through other roles. Remove "
+                    f"'{roles[i]['roles'][j]}' from the roles of '{roles[i]['id']}' or break the "
+                    "cycle elsewhere")
+            for i, j, cycle in find_cycles(graph)]
+
+
+def find_cycles(nodes: Sequence[tuple[int, str, Sequence[str]]]) -> list[tuple[int, int, list[str]]]:
+    """(index, child index, cycle) for the edge closing each cycle a depth-first walk meets, in
+    config order; one cycle per knot is enough to fix it. Self references are left out."""
+    children = {name: (index, kids) for index, name, kids in nodes}
+    state: dict[str, str] = {}  # name -> "open" while on the path, "done" after
+    found: list[tuple[int, int, list[str]]] = []
+
+    def walk(name: str, path: list[str]) -> None:
+        state[name] = "open"
+        index, kids = children[name]
+        for j, kid in enumerate(kids):
+            if kid == name or kid not in children:
+                continue
+            if state.get(kid) == "open":
+                found.append((index, j, path[path.index(kid):] + [name, kid]))
+            elif kid not in state:
+                walk(kid, path + [name])
+        state[name] = "done"
+
+    for _, name, _ in nodes:
+        if name not in state:
+            walk(name, [])
+    return found
+
+
+# Where a config names a repository, as written by the user (presets add more after expansion).
+REPOSITORY_REFERENCES: tuple[tuple[str, ...], ...] = (
+    ("repositories", "*", "members", "*"), ("repositories", "*", "writableMember"),
+    ("security", "privileges", "*", "repository"), ("security", "anonymousPull", "*"),
+    ("security", "pushers", "*", "*"), ("retention", "*", "repositories", "*"),
+    ("webhooks", "*", "repository"), ("tasks", "*", "properties", "repositoryName"),
+    ("reverseProxy", "pullRepository"), ("reverseProxy", "pushRepository"),
+)
+
+
+def repository_rename_problems(repositories: Sequence[Mapping[str, Any]],
+                               server: Optional[ServerFacts]) -> list[Problem]:
+    """renamedFrom: the old name must be gone from the config, named once, of the same kind on
+    the server; a hosted repository is only renamed when its data may go (Nexus has no rename:
+    the old repository is deleted, the new one created empty)."""
+    declared = {r["name"].lower(): i for i, r in enumerate(repositories)}
+    claimed: dict[str, int] = {}
     problems = []
-    for name in groups:
-        stack, seen = list(groups[name]), set()
-        while stack:
-            member = stack.pop()
-            if member == name:
-                problems.append(Problem(f"repositories[{index[name]}].members",
-                                        f"group '{repositories[index[name]]['name']}' contains itself "
-                                        "through nested groups"))
-                break
-            if member not in seen:
-                seen.add(member)
-                stack.extend(groups.get(member, []))
+    for i, repo in enumerate(repositories):
+        old = repo.get("renamedFrom")
+        if not old:
+            continue
+        at = f"repositories[{i}].renamedFrom"
+        if old == repo["name"]:
+            problems.append(Problem(at, "is this repository's own name; remove renamedFrom"))
+        elif old.lower() in declared and old.lower() != repo["name"].lower():
+            problems.append(Problem(at, f"'{old}' is still declared (repositories[{declared[old.lower()]}]); "
+                                    "a renamed repository's old name must be gone from repositories "
+                                    "(or, if the rename was applied long ago, remove renamedFrom)"))
+        elif old.lower() in claimed:
+            problems.append(Problem(at, f"repositories[{claimed[old.lower()]}] is already renamed from "
+                                    f"'{old}'; only one repository can take over an old name"))
+        claimed.setdefault(old.lower(), i)
+        if repo["type"] == "hosted" and repo.get("protect", True) is not False:
+            problems.append(Problem(at, f"renaming hosted repository '{old}' deletes it with every image "
+                                    f"in it and creates '{repo['name']}' empty: Nexus has no rename. To do "
+                                    "that on purpose, set protect: false on this entry; to keep the images, "
+                                    "keep the old name"))
+        found = server.repositories.get(old.lower()) if server is not None else None
+        if found and found != ("docker", repo["type"]):
+            problems.append(Problem(at, f"'{old}' is a {found[0]} {found[1]} repository on the server; a "
+                                    f"rename keeps the kind, and this entry is a docker {repo['type']}"))
+    return problems
+
+
+def repository_port_problems(repositories: Sequence[Mapping[str, Any]],
+                             server: Optional[ServerFacts]) -> list[Problem]:
+    """A connector port another repository holds on the server: Nexus refuses it ("Port N is
+    already in use by repository X"), and Pulumi creates new objects before it deletes the
+    ones the config dropped — so a repository renamed without renamedFrom lands here."""
+    if server is None:
+        return []
+    declared = {r["name"].lower() for r in repositories}
+    problems = []
+    for i, repo in enumerate(repositories):
+        for key in ("httpPort", "httpsPort"):
+            holder = server.repository_ports.get(repo.get(key)) if repo.get(key) is not None else None
+            if holder is None or holder.lower() in declared or holder.lower() == str(repo.get("renamedFrom", "")).lower():
+                continue
+            problems.append(Problem(f"repositories[{i}].{key}", f"port {repo[key]} is held on the server by "
+                                    f"repository '{holder}', which this config does not declare. If "
+                                    f"'{repo['name']}' is '{holder}' renamed, add `renamedFrom: {holder}` to "
+                                    f"this entry (the old repository is then deleted first); otherwise pick "
+                                    f"another port or remove '{holder}' from Nexus first"))
+    return problems
+
+
+def renamed_reference_problems(values: Mapping[str, Any]) -> list[Problem]:
+    """A reference to a renamed repository's old name would point at what the rename deletes."""
+    renamed = {str(r["renamedFrom"]): str(r["name"]) for r in values.get("repositories") or []
+               if isinstance(r, dict) and r.get("renamedFrom") and r.get("name") and r["renamedFrom"] != r["name"]}
+    problems = []
+    for pattern in REPOSITORY_REFERENCES:
+        for path, value in _match(values, pattern, ()):
+            new = next((n for o, n in renamed.items() if str(value).lower() == o.lower()
+                        and (str(value) == o or str(value).lower() != n.lower())), None)
+            if new is not None:
+                problems.append(Problem(format_path(path), f"'{value}' is renamed to '{new}' (renamedFrom); "
+                                        f"refer to '{new}'"))
     return problems
 
 
@@ -586,6 +783,7 @@ def security_problems(values: Mapping[str, Any], server: Optional[ServerFacts] =
         if not any(u["userId"] == user_id for u in users):
             problems.append(Problem(f"security.passwords.{user_id}", f"no user '{user_id}' is declared "
                                     "(in security.users or security.pushers)"))
+    problems += role_cycle_problems(roles)
     for i, role in enumerate(roles):
         for j, name in enumerate(role.get("privileges", [])):
             if not name.startswith("nx-") and not privilege_known(name):

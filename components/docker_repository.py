@@ -2,12 +2,15 @@
 REST paths, and reading every repository of the run through one `/repositorySettings` call."""
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, Mapping, Optional
 from urllib.parse import quote
 
-from .client import NexusClient, ServerInfo
+from .client import NexusClient, NexusError, ServerInfo
 from .provider import NexusProvider, Spec, compact, find_by_name
 
+# Nexus's answer when a connector port is taken: "Port 8083 is already in use by repository x".
+PORT_HELD = re.compile(r"[Pp]ort (\d+) is already in use by repository ([^\s\"'.,]+)")
 DOCKER_FIELDS = ("v1Enabled", "forceBasicAuth", "httpPort", "httpsPort", "subdomain", "pathEnabled")
 
 
@@ -102,3 +105,13 @@ class DockerRepositoryProvider(NexusProvider):
     def delete_remote(self, client: NexusClient, spec: Spec) -> None:
         client.send("DELETE", f"/v1/repositories/{quote(spec['name'], safe='')}",
                     invalidates=("repositories",))
+
+    def _explain(self, err: NexusError, spec: Mapping[str, Any], action: str) -> NexusError:
+        """A port held by another repository is most often a rename the config did not say."""
+        err = super()._explain(err, spec, action)
+        held = PORT_HELD.search(err.message)
+        if held and held.group(2).lower() != str(spec["name"]).lower():
+            err.args = (f"{err.args[0]}. If '{spec['name']}' is '{held.group(2)}' renamed, add "
+                        f"`renamedFrom: {held.group(2)}` to its entry in repositories (the old one is "
+                        "then deleted first); otherwise give it another port",)
+        return err

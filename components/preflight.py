@@ -11,7 +11,7 @@ from typing import Any, Optional
 import pulumi
 
 from .client import Connection, NexusClient, NexusError
-from .config import ServerFacts, StackConfig
+from .config import MAPPED_FACTS, ServerFacts, StackConfig
 
 GATED_FIELDS = ("pathEnabled", "writableMember", "subdomain")
 # fact name -> REST list path and how to name its items
@@ -26,7 +26,8 @@ LISTS = {
 
 
 def needs_server(cfg: StackConfig) -> bool:
-    """Checks that cannot be made from the config alone."""
+    """Checks that cannot be made from the config alone (asked only of a config whose shapes
+    passed the schema)."""
     repos = cfg.get("repositories", [])
     policies = cfg.get("cleanupPolicies", [])
     security = cfg.get("security", {})
@@ -34,6 +35,8 @@ def needs_server(cfg: StackConfig) -> bool:
     return (any(field in repo for repo in repos for field in GATED_FIELDS)
             or any("expirationDays" in store for store in stores)  # gone from Nexus 3.79
             or any(repo["name"] != repo["name"].lower() for repo in repos)
+            # a connector port another repository holds (a rename without renamedFrom)
+            or any(field in repo for repo in repos for field in ("httpPort", "httpsPort", "renamedFrom"))
             or any("retain" in policy for policy in policies)
             or bool(security.get("realms") or security.get("anonymousPull"))
             # task templates and API, the capabilities API, references to server objects
@@ -49,13 +52,14 @@ class LiveFacts(ServerFacts):
         self.locked_out = False
 
     def load(self, name: str) -> Any:
-        empty: Any = {} if name == "repositories" else frozenset()
+        empty: Any = {} if name in MAPPED_FACTS else frozenset()
         if self.locked_out:
             return empty
         try:
-            if name == "repositories":
-                found = self.client.get_json("/v1/repositories") or []
-                return {str(r["name"]).lower(): (r.get("format", ""), r.get("type", "")) for r in found}
+            if name in MAPPED_FACTS:
+                return repository_facts(self._list("repository_settings") or [])[name]
+            if name == "repository_settings":  # every repository with its docker ports, one call
+                return self.client.get_json("/v1/repositorySettings") or []
             if name == "cleanup_policies":
                 found = self.client.get_json(self.client.cleanup_policy_base()) or []
                 key = "name"
@@ -74,6 +78,15 @@ class LiveFacts(ServerFacts):
         names = {str(item.get(key, "")) for item in found}
         # Realm ids are case-sensitive; object names are not.
         return frozenset(names if name == "available_realms" else {n.lower() for n in names})
+
+
+def repository_facts(settings: list[dict[str, Any]]) -> dict[str, Any]:
+    """The repository facts from one /v1/repositorySettings answer."""
+    kinds = {str(r.get("name", "")).lower(): (r.get("format", ""), r.get("type", "")) for r in settings}
+    ports = {port: str(r.get("name", "")) for r in settings
+             for port in ((r.get("docker") or {}).get("httpPort"), (r.get("docker") or {}).get("httpsPort"))
+             if port is not None}
+    return {"repositories": kinds, "repository_ports": ports}
 
 
 def server_facts(cfg: StackConfig) -> Optional[ServerFacts]:

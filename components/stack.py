@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import pulumi
 
@@ -52,7 +52,10 @@ def load_validated_config() -> StackConfig:
     of it is wrong). The server is asked only when the config needs it."""
     cfg = config.load_from_pulumi()
     problems = config.validate(cfg)
-    if problems or preflight.needs_server(cfg):
+    # Wrong shapes (a missing url, nexus given as a string) are reported as they are: the
+    # server is asked only about a config whose shapes are right, with a password to log in.
+    if (not any(p.schema for p in problems) and cfg.get("adminPassword")
+            and (problems or preflight.needs_server(cfg))):
         facts = preflight.server_facts(cfg)
         if facts is not None:
             problems = config.validate(cfg, facts)
@@ -96,7 +99,7 @@ def security(ctx: Context) -> Resources:
         out[f"privilege:{item['name'].lower()}"] = Privilege(item["name"], {**spec, INSTANCE: None},
                                                              opts=after(*deps))
     roles = settings.get("roles", [])
-    for i, item in _nested_first(roles, "id", "roles"):
+    for i, item in _nested_first(roles, lambda role: role["id"], lambda role: role.get("roles", [])):
         privileges = {p: out.get(f"privilege:{p.lower()}") for p in item.get("privileges", [])}
         deps = [boot, *privileges.values()] + [out.get(f"role:{r}") for r in item.get("roles", [])]
         spec = referring(cfg.spec(("security", "roles", i), item), _role_references(ctx, privileges))
@@ -118,19 +121,22 @@ def security(ctx: Context) -> Resources:
     return out
 
 
-def _nested_first(items: Sequence[Mapping[str, Any]], key: str, children: str) -> list[tuple[int, Mapping[str, Any]]]:
-    """Items ordered so each comes after the items it names in `children` (no cycles: the
-    config check refused them)."""
+def _nested_first(items: Sequence[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], str],
+                  children: Callable[[Mapping[str, Any]], Sequence[str]]) -> list[tuple[int, Mapping[str, Any]]]:
+    """(index, item) ordered so each item comes after the declared items it contains (nested
+    roles, nested groups). The config check refused cycles (role_cycle_problems,
+    group_cycle_problems), so every round places at least one item."""
+    declared = {key(item) for item in items}
     ordered: list[tuple[int, Mapping[str, Any]]] = []
     done: set[str] = set()
-    declared = {item[key] for item in items}
     pending = list(enumerate(items))
     while pending:
-        ready = [(i, it) for i, it in pending
-                 if all(c in done or c not in declared for c in it.get(children, []))] or pending[:1]
-        for i, it in ready:
-            ordered.append((i, it))
-            done.add(it[key])
+        ready = [(i, it) for i, it in pending if all(c in done or c not in declared or c == key(it)
+                                                     for c in children(it))]
+        if not ready:
+            raise RuntimeError(f"cycle among {', '.join(key(it) for _, it in pending)} passed validation")
+        ordered += ready
+        done.update(key(it) for _, it in ready)
         pending = [p for p in pending if p not in ready]
     return ordered
 
@@ -196,18 +202,12 @@ def routing_rules(cfg: StackConfig, boot: pulumi.Resource) -> Resources:
 
 def repositories(cfg: StackConfig, boot: pulumi.Resource, stores: Resources, policies: Resources,
                  rules: Resources) -> Resources:
-    """Hosted and proxies first, then groups (after their members, nested groups included)."""
-    items = list(enumerate(cfg.get("repositories", [])))
+    """Groups after their members (nested groups included)."""
     out: Resources = {}
-    pending = [(i, r) for i, r in items if r["type"] == "group"]
-    for i, item in [(i, r) for i, r in items if r["type"] != "group"]:
+    ordered = _nested_first(cfg.get("repositories", []), lambda repo: repo["name"].lower(),
+                            lambda repo: [m.lower() for m in repo.get("members", [])])
+    for i, item in ordered:
         out[item["name"].lower()] = _repository(cfg, i, item, boot, stores, policies, rules, out)
-    while pending:  # config validation already refused cycles
-        ready = [(i, r) for i, r in pending
-                 if all(m.lower() in out or m.lower() not in _names(items) for m in r["members"])]
-        for i, item in ready:
-            out[item["name"].lower()] = _repository(cfg, i, item, boot, stores, policies, rules, out)
-        pending = [p for p in pending if p not in ready]
     return out
 
 
@@ -220,11 +220,19 @@ def _repository(cfg: StackConfig, index: int, item: Mapping[str, Any], boot: pul
     deps += [policies.get(p.lower()) for p in item.get("cleanupPolicies", [])]
     members = {f"repository:{m}": repos.get(m.lower()) for m in item.get("members", [])}
     deps += list(members.values())
-    spec = referring(cfg.spec(("repositories", index), {k: v for k, v in item.items() if k != "type"}),
+    spec = referring(cfg.spec(("repositories", index),
+                              {k: v for k, v in item.items() if k not in ("type", "renamedFrom")}),
                      members)
     return REPOSITORY_CLASSES[kind](item["name"], {**spec, INSTANCE: None},
-                                    protect=item.get("protect", kind == "hosted"), opts=after(*deps))
+                                    protect=item.get("protect", kind == "hosted"),
+                                    opts=pulumi.ResourceOptions.merge(after(*deps), renamed(item)))
 
 
-def _names(items: Sequence[tuple[int, Mapping[str, Any]]]) -> set[str]:
-    return {r["name"].lower() for _, r in items}
+def renamed(item: Mapping[str, Any]) -> Optional[pulumi.ResourceOptions]:
+    """`renamedFrom: old`: the state's resource of the old name becomes this one (an alias), and
+    as Nexus has no rename it is replaced with the old repository deleted first (its connector
+    port and name are unique on the server)."""
+    old = item.get("renamedFrom")
+    if not old:
+        return None
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=old)], delete_before_replace=True)

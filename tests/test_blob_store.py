@@ -42,7 +42,7 @@ def test_read_answers_exactly_in_the_unit_of_the_config_when_it_can(wire, previo
 @pytest.mark.parametrize("quota,message", [
     ({"type": "spaceUsedQuota"}, "needs at least one of: limitMb, limitBytes"),
     ({"type": "spaceUsedQuota", "limitMb": 1, "limitBytes": 1_000_000}, "give only one of: limitMb, limitBytes"),
-    ({"type": "spaceUsedQuota", "limitBytes": 10737.41824}, "is not of type 'integer'"),
+    ({"type": "spaceUsedQuota", "limitBytes": 10737.41824}, "must be an integer"),
     ({"type": "spaceUsedQuota", "limitBytes": 0}, "is less than the minimum of 1"),
 ])
 def test_exactly_one_whole_positive_limit(quota, message):
