@@ -1,0 +1,123 @@
+"""The project's own `up`, `preview` and `destroy` (`make up|preview|destroy`, `nexusctl pulumi`):
+a plan that deletes data is refused before any write, the server is compared first (--refresh),
+and a mistyped stack name is refused instead of becoming a new, empty stack."""
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, configure
+from tests.harness import EmulatorProcess, install_cli, install_make, make, nexusctl
+from tests.samples import repository, seed_registry
+
+pytestmark = pytest.mark.engine
+
+
+def names(nexus: Any, path: str) -> set[str]:
+    return {item["name"] for item in nexus.rest("GET", path, nexus.password).json()}
+
+
+def without_ybcard(values: dict[str, Any]) -> dict[str, Any]:
+    """The hosted repository removed from config, and the group changed with it."""
+    changed = copy.deepcopy(values)
+    changed["repositories"] = [r for r in changed["repositories"] if r["name"] != "ybcard"]
+    repository(changed, "hub-group")["members"].remove("ybcard")
+    return changed
+
+
+def test_a_plan_that_deletes_data_is_refused_before_any_write(workspace, nexus):
+    install_make(workspace)
+    values = seed_registry()
+    configure(workspace, nexus, values)
+    workspace.up()
+    configure(workspace, nexus, without_ybcard(values))
+    nexus.clear_log()
+
+    refused = make(workspace, "up")
+    assert refused.code != 0, refused.output
+    for line in ("`up` of stack 'test' stopped before any change: the plan would delete 1 protected object",
+                 "  DockerHostedRepository ybcard (delete)", "Nothing was changed on Nexus or in the state.",
+                 "set `protect: false` on each entry, run `make up STACK=test`"):
+        assert line in refused.stderr, f"{line!r} missing from:\n{refused.stderr}"
+    # Plain Pulumi refuses the protected delete only when it reaches it; these must not even start.
+    for args in (("up", "--yes", "--skip-preview"), ("up", "--yes", "--ignore-protect"), ("up", "--yes", "--refresh=false")):
+        done = nexusctl(workspace, "pulumi", "test", *args)
+        assert done.code == 1 and "DockerHostedRepository ybcard (delete)" in done.stderr, done.output
+    destroy = make(workspace, "destroy")
+    assert destroy.code != 0 and "would delete 5 protected objects" in destroy.stderr, destroy.output
+    assert "destroy --yes --exclude-protected" in destroy.stderr
+    assert nexus.writes() == []
+    assert "hub-group" in names(nexus, "/v1/repositories")
+
+    # The way out the message gives works: unprotect it (nothing changes on Nexus), then remove it.
+    unprotected = copy.deepcopy(values)
+    repository(unprotected, "ybcard")["protect"] = False
+    configure(workspace, nexus, unprotected)
+    done = make(workspace, "up")
+    assert done.code == 0, done.output
+    assert nexus.writes() == []
+    configure(workspace, nexus, without_ybcard(unprotected))
+    done = make(workspace, "up")
+    assert done.code == 0, done.output
+    assert "ybcard" not in names(nexus, "/v1/repositories")
+    group = nexus.rest("GET", "/v1/repositories/docker/group/hub-group", nexus.password).json()
+    assert group["group"]["memberNames"] == ["docker-hub", "aliyun-hub", "google-hub"]
+
+    kept = nexusctl(workspace, "pulumi", "test", "destroy", "--yes", "--exclude-protected")
+    assert kept.code == 0, kept.output
+    assert names(nexus, "/v1/repositories") & {"docker-hub", "hub-group"} == set()
+    assert {"docker-hub", "google-hub", "aliyun-hub", "ybcard"} <= names(nexus, "/v1/blobstores")
+
+
+def test_a_fresh_server_behind_the_same_url_is_rebuilt_by_up(workspace, nexus, tmp_path):
+    """`nexus.url` pointed at a new, empty Nexus (a lost disk, a new host): the project's preview
+    shows what is missing and its `up` rebuilds it (a plain `pulumi up` compares with the last
+    deployment only: 0 writes, exit 0, a false "converged")."""
+    if nexus.is_live:
+        pytest.skip("needs a second, fresh Nexus")
+    install_cli(workspace)
+    values = seed_registry()
+    values["security"] = {"anonymousPull": ["hub-group"]}
+    configure(workspace, nexus, values)
+    workspace.up()
+    nexus.stop()  # server A is gone; B takes the connector ports
+    fresh = EmulatorProcess(tmp_path / "server-b", admin_password=ADMIN_PASSWORD)
+    try:
+        fresh.password = ADMIN_PASSWORD
+        configure(workspace, fresh, values)
+        preview = nexusctl(workspace, "pulumi", "test", "preview", "--expect-no-changes")
+        assert preview.code != 0 and "ybcard" in preview.stdout, preview.output
+        assert fresh.writes() == []
+
+        rebuilt = nexusctl(workspace, "pulumi", "test", "up", "--yes")
+        assert rebuilt.code == 0, rebuilt.output
+        assert {"docker-hub", "google-hub", "aliyun-hub", "ybcard", "hub-group"} <= names(fresh, "/v1/repositories")
+        assert fresh.rest("GET", "/v1/security/anonymous", ADMIN_PASSWORD).json()["enabled"] is True
+        again = nexusctl(workspace, "pulumi", "test", "preview", "--expect-no-changes")
+        assert again.code == 0, again.output
+        assert nexusctl(workspace, "drift", "test").code == 0
+    finally:
+        fresh.stop()
+
+
+def test_unknown_stacks_are_refused_unless_created(workspace):
+    install_cli(workspace)
+
+    def backend_stacks() -> set[str]:
+        return {s["name"] for s in json.loads(workspace.pulumi("stack", "ls", "--json", check=True).stdout)}
+
+    typo = nexusctl(workspace, "pulumi", "acmee", "preview")
+    assert typo.code == 2, typo.output
+    assert "no stack 'acmee'" in typo.stderr and "Known stacks: test." in typo.stderr and "--create acmee" in typo.stderr
+    assert not (workspace.root / "stacks" / "Pulumi.acmee.yaml").exists() and "acmee" not in backend_stacks()
+
+    created = nexusctl(workspace, "pulumi", "--create", "acmee", "config")
+    assert created.code == 0, created.output
+    assert "acmee" in backend_stacks()
+    # A committed stack file is a known stack, even on a backend that has not seen it yet.
+    (workspace.root / "stacks" / "Pulumi.beta.yaml").write_text("config: {}\n")
+    assert nexusctl(workspace, "pulumi", "beta", "config").code == 0
+    assert "beta" in backend_stacks()
