@@ -15,13 +15,13 @@ to plain Pulumi:
   replaces a protected object (hosted repositories and blob stores hold artifacts), naming each
   and how to proceed. Plain Pulumi refuses a protected delete only when it reaches that step,
   after `--skip-preview` has applied the rest; `--ignore-protect` is refused the same way.
-  A preview that fails for any other reason stops the command too, with the engine's errors.
+  A preview that fails for any other reason (config, policy pack, an unreachable Nexus) stops
+  the command too, with the engine's own output.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from typing import Any, Mapping, Optional, Sequence
 
@@ -131,7 +131,11 @@ def plan_refusal(stack: str, args: Sequence[str], env: Mapping[str, str]) -> Opt
     if protected:
         return refusal(stack, verb, protected)
     if done.returncode != 0 or not plan:
-        return preview_failure(stack, verb, plan, done)
+        # The JSON form names no policy violation and few causes: the engine's own words do.
+        shown = engine.run([*preview, *plan_flags(verb, args[1:])], stack=stack, env=env, capture=True)
+        return (f"{shown.stdout}{shown.stderr}".rstrip() + f"\n`{verb}` of stack '{stack}' stopped before any "
+                f"change: its preview failed (exit {done.returncode}, above). Nothing was changed on Nexus or in "
+                "the state.")
     return None
 
 
@@ -177,18 +181,6 @@ def refusal(stack: str, verb: str, protected: Sequence[tuple[str, str]]) -> str:
                   f"`make up STACK={stack}` (it changes nothing on Nexus), then remove the entries and run "
                   f"`make up STACK={stack}` again."]
     return "\n".join(lines)
-
-
-def preview_failure(stack: str, verb: str, plan: Mapping[str, Any], done: subprocess.CompletedProcess) -> str:
-    """The engine's own errors when the guard's preview failed for another reason."""
-    errors = [d["message"].strip() for d in plan.get("diagnostics") or [] if d.get("severity") == "error"]
-    errors = [e for e in dict.fromkeys(errors) if e not in ("error: preview failed", "error: update failed")]
-    policies = [f"[{v.get('enforcementLevel')}] {v.get('policyName')}: {v.get('message', '').strip()}"
-                for v in plan.get("policyViolations") or [] if isinstance(v, Mapping)]
-    details = errors + policies or [(done.stderr or done.stdout).strip() or f"pulumi exited {done.returncode}"]
-    return "\n".join([f"`{verb}` of stack '{stack}' stopped before any change: its preview failed "
-                      f"(exit {done.returncode}):", *[f"  {line}" for d in details for line in d.splitlines()],
-                      "Nothing was changed on Nexus or in the state."])
 
 
 def fast_apply(args: Sequence[str]) -> list[str]:
