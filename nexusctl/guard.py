@@ -34,14 +34,15 @@ DELETING_OPS = frozenset({"delete", "replace", "delete-replaced", "create-replac
                           "discard-replaced"})
 # Flags after which a destroy no longer deletes every resource of the stack.
 WHOLE_STACK_LIMITS = frozenset({"--target", "-t", "--exclude", "-x", "--exclude-protected"})
-# Flags that shape the plan, so the guard's preview gets them too (with or without a value).
+# Flags that shape the plan, so the guard's preview gets them too; True: the value may follow as
+# the next argument (`--refresh` takes one only as `--refresh=false`).
 PLAN_FLAGS = {
     "up": {"--target": True, "-t": True, "--target-dependents": False, "--target-replace": True,
-           "--replace": True, "--exclude": True, "--exclude-dependents": False, "--refresh": None,
-           "-r": None, "--run-program": False, "--policy-pack": True, "--policy-pack-config": True,
+           "--replace": True, "--exclude": True, "--exclude-dependents": False, "--refresh": False,
+           "-r": False, "--run-program": False, "--policy-pack": True, "--policy-pack-config": True,
            "--config-file": True, "--parallel": True, "-p": True, "--ignore-protect": False},
     "destroy": {"--target": True, "-t": True, "--target-dependents": False, "--exclude": True, "-x": True,
-                "--exclude-protected": False, "--refresh": None, "-r": None, "--run-program": False,
+                "--exclude-protected": False, "--refresh": False, "-r": False, "--run-program": False,
                 "--config-file": True, "--parallel": True, "-p": True, "--ignore-protect": False},
 }
 
@@ -164,16 +165,19 @@ def protected_deletes(plan: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def refusal(stack: str, verb: str, protected: Sequence[tuple[str, str]]) -> str:
-    lines = [f"`{verb}` of stack '{stack}' stopped before any change: the plan would "
-             f"{'replace or delete' if any(op != 'delete' for op, _ in protected) else 'delete'} "
-             f"{len(protected)} protected object{'s' if len(protected) != 1 else ''} that hold{'s' if len(protected) == 1 else ''} data:"]
-    lines += [f"  {urn.rsplit('::', 2)[-2].rsplit(':', 1)[-1]} {urn.rsplit('::', 1)[-1]} ({op})" for op, urn in protected]
+    action = "replace or delete" if any(op != "delete" for op, _ in protected) else "delete"
+    count = f"{len(protected)} protected object{'s' if len(protected) != 1 else ''} that hold" \
+        + ("s" if len(protected) == 1 else "")
+    lines = [f"`{verb}` of stack '{stack}' stopped before any change: the plan would {action} {count} data:"]
+    for op, urn in protected:
+        kind, name = urn.rsplit("::", 2)[-2].rsplit(":", 1)[-1], urn.rsplit("::", 1)[-1]
+        lines.append(f"  {kind} {name} ({op})")
     lines.append("Nothing was changed on Nexus or in the state.")
     if verb == "destroy":
         lines += ["To remove everything else and keep these (and their artifacts): "
                   f"python -m nexusctl pulumi {stack} destroy --yes --exclude-protected",
                   "To delete them too: set `protect: false` on each in stacks/Pulumi." + stack + ".yaml, run "
-                  f"`make up STACK={stack}`, then destroy."]
+                  f"`make up STACK={stack}`, then `make destroy STACK={stack}`."]
     else:
         lines += [f"To keep them: put them back in stacks/Pulumi.{stack}.yaml (a replacement comes from a changed "
                   "name or blob store: undo that change).",

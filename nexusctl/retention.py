@@ -8,7 +8,9 @@ released. The first task that fails, is cancelled or times out stops the chain; 
 reported as skipped.
 
 Output: one line per task on stdout; with `--format json` the JSON report alone on stdout and the
-lines on stderr (nexusctl/report.py). Exit codes: 0 every task ran OK; 3 a task failed, was cancelled or timed out; 1 the chain could
+lines on stderr (nexusctl/report.py).
+
+Exit codes: 0 every task ran OK; 3 a task failed, was cancelled or timed out; 1 the chain could
 not be started (no such stack, no retention preset, a task missing on Nexus: run `pulumi up`);
 2 usage error.
 """

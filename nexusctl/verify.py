@@ -5,7 +5,9 @@ docker connector's /v2/ challenge, anonymous tokens where anonymous pull is decl
 reverse proxy host with its TLS certificate) and prints one line per check.
 
 Output: one line per check on stdout; with `--format json` the JSON report alone on stdout and
-the lines on stderr (nexusctl/report.py). Exit codes: 0 every check passed; 3 at least one check failed (each FAIL line says what is
+the lines on stderr (nexusctl/report.py).
+
+Exit codes: 0 every check passed; 3 at least one check failed (each FAIL line says what is
 wrong and what to do); 1 the checks could not run (no such stack, config unreadable);
 2 usage error.
 """

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from nexusctl import guard
 from tests.conftest import ADMIN_PASSWORD, configure
 from tests.harness import EmulatorProcess, install_cli, install_make, make, nexusctl
 from tests.samples import repository, seed_registry
 
-pytestmark = pytest.mark.engine
 
 
 def names(nexus: Any, path: str) -> set[str]:
@@ -28,6 +28,7 @@ def without_ybcard(values: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
+@pytest.mark.engine
 def test_a_plan_that_deletes_data_is_refused_before_any_write(workspace, nexus):
     install_make(workspace)
     values = seed_registry()
@@ -43,7 +44,8 @@ def test_a_plan_that_deletes_data_is_refused_before_any_write(workspace, nexus):
                  "set `protect: false` on each entry, run `make up STACK=test`"):
         assert line in refused.stderr, f"{line!r} missing from:\n{refused.stderr}"
     # Plain Pulumi refuses the protected delete only when it reaches it; these must not even start.
-    for args in (("up", "--yes", "--skip-preview"), ("up", "--yes", "--ignore-protect"), ("up", "--yes", "--refresh=false")):
+    for args in (("up", "--yes", "--skip-preview"), ("up", "--yes", "--ignore-protect"),
+                 ("up", "--yes", "--refresh=false")):
         done = nexusctl(workspace, "pulumi", "test", *args)
         assert done.code == 1 and "DockerHostedRepository ybcard (delete)" in done.stderr, done.output
     destroy = make(workspace, "destroy")
@@ -72,6 +74,7 @@ def test_a_plan_that_deletes_data_is_refused_before_any_write(workspace, nexus):
     assert {"docker-hub", "google-hub", "aliyun-hub", "ybcard"} <= names(nexus, "/v1/blobstores")
 
 
+@pytest.mark.engine
 def test_a_fresh_server_behind_the_same_url_is_rebuilt_by_up(workspace, nexus, tmp_path):
     """`nexus.url` pointed at a new, empty Nexus (a lost disk, a new host): the project's preview
     shows what is missing and its `up` rebuilds it (a plain `pulumi up` compares with the last
@@ -103,6 +106,7 @@ def test_a_fresh_server_behind_the_same_url_is_rebuilt_by_up(workspace, nexus, t
         fresh.stop()
 
 
+@pytest.mark.engine
 def test_unknown_stacks_are_refused_unless_created(workspace):
     install_cli(workspace)
 
@@ -111,7 +115,8 @@ def test_unknown_stacks_are_refused_unless_created(workspace):
 
     typo = nexusctl(workspace, "pulumi", "acmee", "preview")
     assert typo.code == 2, typo.output
-    assert "no stack 'acmee'" in typo.stderr and "Known stacks: test." in typo.stderr and "--create acmee" in typo.stderr
+    for says in ("no stack 'acmee'", "Known stacks: test.", "python -m nexusctl pulumi --create acmee preview"):
+        assert says in typo.stderr, typo.stderr
     assert not (workspace.root / "stacks" / "Pulumi.acmee.yaml").exists() and "acmee" not in backend_stacks()
 
     created = nexusctl(workspace, "pulumi", "--create", "acmee", "config")
@@ -121,3 +126,40 @@ def test_unknown_stacks_are_refused_unless_created(workspace):
     (workspace.root / "stacks" / "Pulumi.beta.yaml").write_text("config: {}\n")
     assert nexusctl(workspace, "pulumi", "beta", "config").code == 0
     assert "beta" in backend_stacks()
+
+
+@pytest.mark.parametrize("given, sent", [
+    (["up", "--yes"], ["up", "--refresh", "--run-program", "--yes"]),
+    (["preview", "--diff"], ["preview", "--refresh", "--run-program", "--diff"]),
+    (["up", "-r", "--yes"], ["up", "--run-program", "-r", "--yes"]),  # refresh asked for: it must read the new URL
+    (["preview", "--refresh=false"], ["preview", "--refresh=false"]),  # opted out
+    (["refresh", "--yes"], ["refresh", "--yes"]),
+    (["stack", "ls"], ["stack", "ls"]),
+])
+def test_up_and_preview_refresh_unless_told_not_to(given, sent):
+    assert guard.with_refresh(given) == sent
+
+
+def test_the_guard_preview_gets_the_flags_that_shape_the_plan():
+    args = ["--yes", "--diff", "--target", "urn:a", "-m", "why", "--policy-pack", "policy", "--refresh",
+            "--run-program", "--parallel=4", "--skip-preview", "--ignore-protect"]
+    assert guard.plan_flags("up", args) == ["--target", "urn:a", "--policy-pack", "policy", "--refresh",
+                                            "--run-program", "--parallel=4", "--ignore-protect"]
+    assert guard.plan_flags("destroy", ["--yes", "--exclude-protected", "-x", "urn:b"]) == \
+        ["--exclude-protected", "-x", "urn:b"]
+    assert guard.fast_apply(["up", "--refresh", "--yes"]) == ["up", "--skip-preview", "--refresh", "--yes"]
+    assert guard.fast_apply(["up", "--refresh"]) == ["up", "--refresh"]  # not approved: pulumi asks as usual
+
+
+def test_protected_deletes_are_read_from_the_plan_steps():
+    urn = "urn:pulumi:p::nexus-registry::pulumi-python:dynamic/nexus:{}::{}"
+    plan = {"steps": [
+        {"op": "delete", "urn": urn.format("DockerHostedRepository", "ybcard"), "oldState": {"protect": True}},
+        {"op": "delete", "urn": urn.format("DockerProxyRepository", "cache"), "oldState": {}},
+        {"op": "replace", "urn": urn.format("FileBlobStore", "ybcard"), "oldState": {"protect": True}},
+        {"op": "update", "urn": urn.format("FileBlobStore", "other"), "oldState": {"protect": True}},
+    ]}
+    assert [op for op, _ in guard.protected_deletes(plan)] == ["delete", "replace"]
+    text = guard.refusal("p", "up", guard.protected_deletes(plan))
+    assert "would replace or delete 2 protected objects that hold data:" in text
+    assert "  DockerHostedRepository ybcard (delete)\n  FileBlobStore ybcard (replace)" in text

@@ -150,7 +150,8 @@ def test_ignore_rules_match_when_every_field_does(rule, name, facets, matches):
 
 def test_the_ignore_list_is_checked_like_any_other_config_key():
     good = {"nexus": {"url": "http://nexus:8081"},
-            "unmanaged": {"ignore": [{"kind": "repository", "format": "maven2", "type": "hosted"}, {"name": "team-*"}]}}
+            "unmanaged": {"ignore": [{"kind": "repository", "format": "maven2", "type": "hosted"},
+                                     {"name": "team-*"}]}}
     assert list(schema_problems(good)) == []
     bad = {"nexus": {"url": "http://nexus:8081"}, "unmanaged": {"ignore": [{}, {"kind": "repo"}, {"names": "x"}]}}
     assert sorted(p.path for p in schema_problems(bad)) == ["unmanaged.ignore[0]", "unmanaged.ignore[1].kind",
