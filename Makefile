@@ -51,40 +51,40 @@ demo: setup
 test: setup
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
+# The project's commands, run through nexusctl; their exit code is make's (see below).
 # preview, up and destroy read the server first (--refresh); up and destroy stop before any write
-# when the plan deletes a hosted repository or a blob store (nexusctl/guard.py).
-preview: setup
-	$(PY) -m nexusctl pulumi $(STACK) preview --diff $(ARGS)
+# when the plan deletes a hosted repository or a blob store (nexusctl/guard.py). The checks exit
+# 0 all good, 3 found something (drift, a broken check, unmanaged objects, a blob store over
+# quota, a failed task), 1 the check could not run; docs/ci.md has the details.
+command.preview = pulumi $(STACK) preview --diff
+command.up = pulumi $(STACK) up --yes --diff
+command.destroy = pulumi $(STACK) destroy --yes
+command.drift = drift $(STACK)
+command.verify = verify $(STACK)
+command.unmanaged = unmanaged $(STACK)
+command.disk = disk $(STACK)
+command.retention-run = retention run $(STACK)
+COMMANDS := preview up destroy drift verify unmanaged disk retention-run
 
-up: setup
-	$(PY) -m nexusctl pulumi $(STACK) up --yes --diff $(ARGS)
-
-destroy: setup
-	$(PY) -m nexusctl pulumi $(STACK) destroy --yes $(ARGS)
-
-# The checks (drift, verify, unmanaged, disk, retention-run) exit 0 all good, 3 found something
-# (drift, a broken check, unmanaged objects, a blob store over quota, a failed task), 1 the check
-# could not run; docs/ci.md has the details. Make itself exits 2 whenever a recipe fails, so the
-# check runs in one recipe that keeps its code in .work/status/, and the next one hands that code
-# on as make's own through $(exit-with CODE), a 30-line plugin (scripts/make_exit_code.c) built
-# with cc on first use and loaded with make's `load`. Without a C compiler make warns, and a
-# finding shows as make's 2.
+# Make itself exits 2 whenever a recipe fails, so a command runs in one recipe that keeps its
+# code in .work/status/, and the next one hands that code on as make's own through
+# $(exit-with CODE), a 30-line plugin (scripts/make_exit_code.c) built with cc on first use and
+# loaded with make's `load`. Without a C compiler make warns, and a failure shows as make's 2.
 EXIT_PLUGIN := .work/make/make_exit_code.so
 -load $(EXIT_PLUGIN)
 $(EXIT_PLUGIN): scripts/make_exit_code.c
 	@mkdir -p $(@D)
-	@$(CC) -shared -fPIC -O2 -o $@ $< || echo "make: cannot build $@ (no C compiler?): the checks' exit codes 3 and 1 will reach you as make's 2" >&2
+	@$(CC) -shared -fPIC -O2 -o $@ $< || echo "make: cannot build $@ (no C compiler?): exit codes 3 and 1 will reach you as make's 2" >&2
 
-CHECK_COMMAND.retention-run := retention run
 # $(call exit-code,FILE): end make with the exit code FILE holds (not under make -n).
 exit-code = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),,$(if $(filter $(EXIT_PLUGIN),$(.LOADED)),$(exit-with $(or $(file < $1),1)),@exit $(or $(file < $1),1)))
 
-drift verify unmanaged disk retention-run: %: .work/status/$(STACK)/%
+$(COMMANDS): %: .work/status/$(STACK)/%
 	$(call exit-code,$<)
 
 .work/status/$(STACK)/%: setup FORCE
 	@mkdir -p $(@D)
-	@$(PY) -m nexusctl $(or $(CHECK_COMMAND.$*),$*) $(STACK) $(ARGS); echo $$? > $@
+	@$(PY) -m nexusctl $(command.$*) $(ARGS); echo $$? > $@
 
 FORCE:
 
