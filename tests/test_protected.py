@@ -44,8 +44,7 @@ def test_a_plan_that_deletes_data_is_refused_before_any_write(workspace, nexus):
                  "set `protect: false` on each entry, run `make up STACK=test`"):
         assert line in refused.stderr, f"{line!r} missing from:\n{refused.stderr}"
     # Plain Pulumi refuses the protected delete only when it reaches it; these must not even start.
-    for args in (("up", "--yes", "--skip-preview"), ("up", "--yes", "--ignore-protect"),
-                 ("up", "--yes", "--refresh=false")):
+    for args in (("up", "--yes", "--skip-preview"), ("up", "--yes", "--ignore-protect")):
         done = nexusctl(workspace, "pulumi", "test", *args)
         assert done.code == 1 and "DockerHostedRepository ybcard (delete)" in done.stderr, done.output
     destroy = make(workspace, "destroy")
