@@ -12,10 +12,10 @@ is pinned (tools/pulumi-cli/go.mod), and tests/test_drift.py holds the parser to
 Secrets stay masked: the engine prints `[secret]`, and fields named like secrets are masked here
 as well.
 
-Before the refresh, Nexus is probed (`GET /service/rest/v1/status`, one call) and the state is
-read: an unreachable Nexus is always "could not check", never "no drift", and a stack whose state
-holds no Nexus object (never deployed, or its first `up` failed after the TLS material) says so
-instead of reporting the few resources it has as matching.
+Before the refresh, the state is read and the Nexus it was deployed to is probed (`GET
+/service/rest/v1/status`, one call): an unreachable Nexus is always "could not check", never "no
+drift", and a stack whose state holds no Nexus object (never deployed, or its first `up` failed
+after the TLS material) says so instead of reporting the few resources it has as matching.
 
 The summary says what the project's own `up` will do about each object: `make up` (and
 `nexusctl pulumi <stack> up`) compare with the server first (`--refresh`), so they put back what
@@ -224,14 +224,7 @@ def check(stack: str, env: Mapping[str, str]) -> Report:
     select_stack(stack, env)
     state = engine.export_state(stack, env)
     objects = nexus_objects(state)
-    errors: list[str] = []
-    try:
-        nexus = recorded_nexus(state) or engine.stack_values(stack, env)["nexus"]
-        probe(nexus)
-    except StackError as exc:
-        errors.append(str(exc))
-    except NexusError as err:
-        errors.append(f"Nexus at {nexus.get('url')} cannot be checked: {err.message}")
+    errors = [problem] if (problem := unreachable(stack, env, state)) else []
     if not objects:
         errors.append(f"stack '{stack}' has no Nexus objects in its state, so there is nothing to compare: it was "
                       f"never deployed, or its first `up` failed before creating any (run `make up STACK={stack}`), "
@@ -263,9 +256,20 @@ def recorded_nexus(state: Mapping[str, Any]) -> Optional[dict[str, Any]]:
     return None
 
 
-def probe(nexus: Mapping[str, Any]) -> None:
-    """One unauthenticated status call: NexusError when Nexus does not answer (or is no Nexus)."""
-    NexusClient(Connection.from_settings(nexus, None)).server()
+def unreachable(stack: str, env: Mapping[str, str], state: Mapping[str, Any]) -> Optional[str]:
+    """Why the Nexus the check would read cannot be reached, after one unauthenticated status
+    call (the recorded server; the config's when nothing was deployed yet), or None."""
+    try:
+        nexus = recorded_nexus(state) or engine.stack_values(stack, env)["nexus"]
+    except StackError as exc:
+        return str(exc)
+    if not isinstance(nexus, Mapping) or not nexus.get("url"):
+        return f"stack '{stack}' has no nexus.url: pulumi config set --path nexus.url http://host:8081 --stack {stack}"
+    try:
+        NexusClient(Connection.from_settings(nexus, None)).server()
+    except NexusError as err:
+        return f"Nexus at {nexus['url']} cannot be checked: {err.message}"
+    return None
 
 
 def register(commands: argparse._SubParsersAction) -> None:

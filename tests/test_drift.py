@@ -155,3 +155,79 @@ def test_a_stack_whose_first_up_failed_is_never_clean(workspace, nexus):
     assert down.code == drift.EXIT_ERROR, down.output
     assert json.loads(down.stdout)["status"] == "error" and f"no answer from {nexus.url}" in down.stderr
 
+
+# The engine's diff text for a refresh preview (CLI v3.259, `--diff --color never`), trimmed.
+DIFF = """\
+Previewing refresh (prod):
+  pulumi:pulumi:Stack: (same)
+    [urn=urn:pulumi:prod::nexus-registry::pulumi:pulumi:Stack::nexus-registry-prod]
+    ~ pulumi-python:dynamic/nexus:DockerProxyRepository: (update)
+        [id=docker-hub]
+        [urn=urn:pulumi:prod::nexus-registry::pulumi-python:dynamic/nexus:DockerProxyRepository::docker-hub]
+        adopt                      : false
+      ~ authentication             : {
+            password: [secret]
+            type    : "username"
+          ~ username: "hub-bot" => "other"
+        }
+        cleanupPolicies            : [
+            [0]: "docker-unused-30d"
+        ]
+      ~ connection                 : {
+          - timeout: 60
+          + retries: 2
+        }
+      + routingRule                : "library-only"
+      - negativeCache              : {
+          - enabled   : true
+          - timeToLive: 1440
+        }
+        online                     : true
+    - pulumi-python:dynamic/nexus:DockerProxyRepository: (delete)
+        [id=google-hub]
+        [urn=urn:pulumi:prod::nexus-registry::pulumi-python:dynamic/nexus:DockerProxyRepository::google-hub]
+        --outputs:--
+      - adopt                      : false
+      - name                       : "google-hub"
+    ~ pulumi-python:dynamic/nexus:S3BlobStore: (update) 🔒
+        [id=archive]
+        [urn=urn:pulumi:prod::nexus-registry::pulumi-python:dynamic/nexus:S3BlobStore::archive]
+      ~ secretAccessKey: "plain-by-mistake" => "other"
+      ~ members        : [
+            [0]: "docker-hub"
+          ~ [1]: "google-hub" => "ybcard"
+          - [2]: "ybcard"
+        ]
+Resources:
+    ~ 2 to update
+    - 1 to delete
+    3 changes. 17 unchanged
+"""
+
+
+def test_the_diff_parser_reads_nested_added_removed_and_masks_secret_fields():
+    report = drift.analyse("prod", 7, DIFF, f"error: {drift.EXPECTED_CHANGES_ERROR}\n")
+    assert report.status == "drift" and report.checked == 19 and report.errors == []
+    hub, google, archive = report.drift
+    assert (hub.type, hub.name, hub.change) == ("DockerProxyRepository", "docker-hub", "changed")
+    assert [(f.path, f.state, f.server) for f in hub.fields] == [
+        ("authentication.username", "hub-bot", "other"),
+        ("connection.timeout", 60, None), ("connection.retries", None, 2),
+        ("routingRule", None, "library-only"),
+        ("negativeCache", "{…}", None)]
+    assert (google.name, google.change, google.fields) == ("google-hub", "deleted", [])
+    assert [(f.path, f.state, f.server) for f in archive.fields] == [
+        ("secretAccessKey", "[secret]", "[secret]"),
+        ("members[1]", "google-hub", "ybcard"), ("members[2]", "ybcard", None)]
+    text = drift.summary(report)
+    assert "plain-by-mistake" not in text
+    assert "DockerProxyRepository google-hub: deleted on the server; `make up STACK=prod` creates it again" in text
+    assert "DockerProxyRepository docker-hub: changed on the server; `make up STACK=prod` sets it to the config " \
+           "again\n      authentication.username: \"hub-bot\" → \"other\"" in text
+
+
+def test_engine_errors_win_over_partial_results():
+    report = drift.analyse("prod", 255, DIFF, "error: Preview failed: Nexus answered 0 to GET /v1/status\n"
+                                               "error: Preview failed: Nexus answered 0 to GET /v1/status\n")
+    assert report.status == "error"
+    assert report.errors == ["Preview failed: Nexus answered 0 to GET /v1/status"]

@@ -94,6 +94,7 @@ def test_lists_adopts_and_deletes_only_when_asked(workspace, nexus):
         assert f"keep   repository {name}: it holds artifacts, so it is deleted only when named" in deleted.stdout
     assert names(nexus, "/v1/repositories") & DEFAULT_REPOSITORIES == HOSTED
     assert {"hand-made", "old-cache", "ybcard", "hub-group"} <= names(nexus, "/v1/repositories")
+    assert {"legacy", "default"} <= names(nexus, "/v1/blobstores")  # referenced by the config / built in
 
     # Names are exact (no patterns) and all checked before anything is deleted.
     wrong = nexusctl(workspace, "unmanaged", "test", "--delete", "maven-snapshots", "--delete", "maven-*", "--yes")
