@@ -44,7 +44,7 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
 # Top-level keys in the order the program uses them; each has schemas/<key>.schema.json.
 KEYS = ("nexus", "adminPassword", "container", "tls", "reverseProxy", "blobStores",
         "cleanupPolicies", "routingRules", "repositories", "security", "tasks", "retention",
-        "webhooks")
+        "webhooks", "unmanaged")
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 Reads the stack's connection settings from its config (`pulumi config --show-secrets`), then
 Nexus's blob store list (size, blob count, available space, quota) and, for each store with a
-soft quota, its quota status. Prints a table; `--json FILE` also writes the report as JSON,
-`--format json` prints only the JSON. Meant for cron or CI: soft quotas never block writes, so
-someone has to look, and the exit code says when.
+soft quota, its quota status. Prints a table on stdout; `--format json` prints the JSON report
+alone on stdout and the table on stderr, `--json FILE` also writes it to a file
+(nexusctl/report.py). Meant for cron or CI: soft quotas never block writes, so someone has to
+look, and the exit code says when.
 
 Exit codes: 0 every blob store is within its quota; 3 at least one is over its soft quota (the
 table marks it and shows Nexus's message); 1 the report could not be made (no such stack,
@@ -13,16 +14,13 @@ config unreadable, Nexus unreachable); 2 usage error.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Mapping, Optional
 from urllib.parse import quote
 
 from components.client import Connection, NexusClient, NexusError
 
-from . import engine
+from . import engine, report
 from .engine import StackError
 
 EXIT_OK, EXIT_ERROR, EXIT_OVER_QUOTA = 0, 1, 3
@@ -98,25 +96,20 @@ def register(commands: argparse._SubParsersAction) -> None:
         "disk", help="blob store usage and soft quotas (exit 0 ok, 3 over quota, 1 error)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stack")
-    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
-    parser.add_argument("--format", choices=("table", "json"), default="table",
-                        help="print a table (default) or the JSON report")
+    report.add_options(parser)
     parser.set_defaults(run=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    out = report.Reporter(args)
     try:
         _, values = engine.deployed_stack(args.stack)
         stores = collect(connect(values))
     except (StackError, NexusError) as exc:
-        print(f"disk: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return out.failed(args.stack, f"disk: {exc}", EXIT_ERROR)
     over = over_quota(stores)
-    report = {"stack": args.stack, "nexusUrl": values["nexus"]["url"],
-              "checkedAt": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "overQuota": over, "blobStores": stores}
-    text = json.dumps(report, indent=2) + "\n"
-    if args.json:
-        Path(args.json).write_text(text)
-    sys.stdout.write(text if args.format == "json" else table(args.stack, stores) + "\n")
+    out.say(table(args.stack, stores))
+    out.report({"stack": args.stack, "status": "overQuota" if over else "ok", "nexusUrl": values["nexus"]["url"],
+                "checkedAt": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "overQuota": over, "blobStores": stores})
     return EXIT_OVER_QUOTA if over else EXIT_OK

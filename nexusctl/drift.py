@@ -12,8 +12,19 @@ is pinned (tools/pulumi-cli/go.mod), and tests/test_drift.py holds the parser to
 Secrets stay masked: the engine prints `[secret]`, and fields named like secrets are masked here
 as well.
 
-Exit codes: 0 no drift; 3 drift found (the summary names each object and field, `--json FILE`
-has the details); 1 the check itself failed (stack missing, Nexus unreachable, engine error);
+Before the refresh, the state is read and the Nexus it was deployed to is probed (`GET
+/service/rest/v1/status`, one call): an unreachable Nexus is always "could not check", never "no
+drift", and a stack whose state holds no Nexus object (never deployed, or its first `up` failed
+after the TLS material) says so instead of reporting the few resources it has as matching.
+
+The summary says what the project's own `up` will do about each object: `make up` (and
+`nexusctl pulumi <stack> up`) compare with the server first (`--refresh`), so they put back what
+was changed or deleted behind the stack's back; a plain `pulumi up` without `--refresh` compares
+with the last deployment only and changes nothing.
+
+Output: the summary on stdout; with `--format json` the JSON report alone on stdout and the
+summary on stderr (nexusctl/report.py). Exit codes: 0 no drift; 3 drift found; 1 the check could
+not run (stack missing, Nexus unreachable, no Nexus objects in the state, engine error);
 2 usage error.
 """
 from __future__ import annotations
@@ -21,12 +32,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Optional
 
-from . import engine
-from .engine import StackError, select_stack, write_report
+from components.client import Connection, NexusClient, NexusError
+
+from . import engine, report
+from .engine import StackError, select_stack
 
 EXIT_CLEAN, EXIT_ERROR, EXIT_DRIFT = 0, 1, 3
 MASK = "[secret]"
@@ -35,6 +47,9 @@ MASK = "[secret]"
 SECRET_FIELDS = frozenset({"password", "adminPassword", "secretAccessKey", "sessionToken", "authPassword",
                            "secret", "keystorePassword", "keyPem", "keystoreBase64"})
 EXPECTED_CHANGES_ERROR = "no changes were expected for refresh but changes were proposed"
+NEXUS_TYPE_PREFIX = "pulumi-python:dynamic/nexus:"
+PROVIDER_TYPE = "pulumi:providers:pulumi-python"
+NOT_OBJECTS = frozenset({"Bootstrap", "DeploymentCheck", "TlsMaterial"})  # not objects on the server
 MAX_VALUE = 120
 MAX_ERRORS = 5
 
@@ -67,7 +82,7 @@ class ObjectDrift:
 @dataclass
 class Report:
     stack: str
-    status: str  # "clean" | "drift" | "error"
+    status: str  # "clean" | "drift" | "error" (could not check) | "empty" (no Nexus objects in the state)
     checked: int = 0  # resources compared (Nexus objects, and TLS material or a container when managed)
     drift: list[ObjectDrift] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -87,10 +102,6 @@ def analyse(stack: str, code: int, stdout: str, stderr: str) -> Report:
     elif code != 0:
         report.status = "error"
         report.errors.append(f"pulumi exited {code} without naming a change or an error:\n{stdout}{stderr}")
-    elif report.checked == 0:
-        report.status = "error"
-        report.errors.append(f"stack '{stack}' has no resources to compare: it was never deployed "
-                             "(pulumi up) or its state is in another backend (PULUMI_BACKEND_URL)")
     return report
 
 
@@ -174,26 +185,29 @@ def _checked(stdout: str) -> int:
 
 
 def summary(report: Report) -> str:
-    if report.status == "error":
+    if report.status in ("error", "empty"):
         lines = [f"Drift check of stack '{report.stack}' failed, so drift is unknown:"]
         lines += [f"  {e}" for e in report.errors[:MAX_ERRORS]]
         if len(report.errors) > MAX_ERRORS:
-            lines.append(f"  … and {len(report.errors) - MAX_ERRORS} more (all in the --json report)")
+            lines.append(f"  … and {len(report.errors) - MAX_ERRORS} more (all in the JSON report)")
         lines.append("Fix the cause above and run the check again.")
         return "\n".join(lines)
     if report.status == "clean":
         return (f"No drift in stack '{report.stack}': all {report.checked} resources match the last "
                 "deployment.")
+    up = f"make up STACK={report.stack}"
     lines = [f"Drift in stack '{report.stack}': {len(report.drift)} of {report.checked} resources differ "
              "from the last deployment (state → server):"]
     for item in report.drift:
         if item.change == "deleted":
-            lines.append(f"  {item.type} {item.name}: deleted on the server (pulumi up re-creates it)")
+            lines.append(f"  {item.type} {item.name}: deleted on the server; `{up}` creates it again")
             continue
-        lines.append(f"  {item.type} {item.name}")
+        lines.append(f"  {item.type} {item.name}: changed on the server; `{up}` sets it to the config again")
         lines += [f"      {c.path}: {_show(c.state)} → {_show(c.server)}" for c in item.fields]
-    lines.append("To put Nexus back to the config: pulumi up --refresh (or change the config to what the "
-                 "server has, then pulumi up).")
+    lines += [f"`{up}` (or `python -m nexusctl pulumi {report.stack} up --yes`) reads the server first "
+              "(--refresh), so it undoes all of the above; a plain `pulumi up` without --refresh would change "
+              "nothing.",
+              f"To keep a change instead, put it in the config (stacks/Pulumi.{report.stack}.yaml) first."]
     return "\n".join(lines)
 
 
@@ -205,11 +219,57 @@ def _show(value: Any) -> str:
 
 
 def check(stack: str, env: Mapping[str, str]) -> Report:
-    """Runs the refresh preview on an existing stack and reads its verdict."""
+    """Reads the state, probes the Nexus it was deployed to, then runs the refresh preview and
+    reads its verdict."""
     select_stack(stack, env)
+    state = engine.export_state(stack, env)
+    objects = nexus_objects(state)
+    errors = [problem] if (problem := unreachable(stack, env, state)) else []
+    if not objects:
+        errors.append(f"stack '{stack}' has no Nexus objects in its state, so there is nothing to compare: it was "
+                      f"never deployed, or its first `up` failed before creating any (run `make up STACK={stack}`), "
+                      "or its state is in another backend (PULUMI_BACKEND_URL)")
+    if errors:
+        return Report(stack, "empty" if len(errors) == 1 and not objects else "error", errors=errors)
     done = engine.run(["refresh", "--preview-only", "--expect-no-changes", "--diff", "--color", "never"],
                       stack=stack, env=env, capture=True)
     return analyse(stack, done.returncode, done.stdout, done.stderr)
+
+
+def nexus_objects(state: Mapping[str, Any]) -> list[str]:
+    """URNs of the Nexus objects a deployment recorded (not the TLS material, the container, the
+    bootstrap or the deployment check, which a stack whose first `up` failed may hold alone)."""
+    resources = (state.get("deployment") or {}).get("resources") or []
+    return [r["urn"] for r in resources
+            if r.get("type", "").startswith(NEXUS_TYPE_PREFIX)
+            and r["type"][len(NEXUS_TYPE_PREFIX):] not in NOT_OBJECTS]
+
+
+def recorded_nexus(state: Mapping[str, Any]) -> Optional[dict[str, Any]]:
+    """The `nexus` settings of the last deployment, which a refresh without the program uses
+    (the engine configures the providers from the state): the server the check compares."""
+    key = f"{engine.project_name()}:nexus"
+    for resource in (state.get("deployment") or {}).get("resources") or []:
+        value = (resource.get("inputs") or {}).get(key) if resource.get("type") == PROVIDER_TYPE else None
+        if isinstance(value, str):  # a secret would be a ciphertext object: then the config decides
+            return json.loads(value)
+    return None
+
+
+def unreachable(stack: str, env: Mapping[str, str], state: Mapping[str, Any]) -> Optional[str]:
+    """Why the Nexus the check would read cannot be reached, after one unauthenticated status
+    call (the recorded server; the config's when nothing was deployed yet), or None."""
+    try:
+        nexus = recorded_nexus(state) or engine.stack_values(stack, env)["nexus"]
+    except StackError as exc:
+        return str(exc)
+    if not isinstance(nexus, Mapping) or not nexus.get("url"):
+        return f"stack '{stack}' has no nexus.url: pulumi config set --path nexus.url http://host:8081 --stack {stack}"
+    try:
+        NexusClient(Connection.from_settings(nexus, None)).server()
+    except NexusError as err:
+        return f"Nexus at {nexus['url']} cannot be checked: {err.message}"
+    return None
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -217,21 +277,21 @@ def register(commands: argparse._SubParsersAction) -> None:
         "drift", help="compare Nexus with the stack's last deployment (exit 0 clean, 3 drift, 1 error)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stack")
-    parser.add_argument("--json", metavar="FILE", help="write the machine-readable report ('-' for stdout)")
+    report.add_options(parser)
     parser.set_defaults(run=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    out = report.Reporter(args)
     env = engine.environment(args.stack)
     try:
-        report = check(args.stack, env)
+        result = check(args.stack, env)
     except StackError as exc:
-        report = Report(args.stack, "error", errors=[str(exc)])
-    print(summary(report), file=sys.stderr if report.status == "error" else sys.stdout)
-    if args.json:
-        write_json(args.json, report)
-    return {"clean": EXIT_CLEAN, "drift": EXIT_DRIFT}.get(report.status, EXIT_ERROR)
-
-
-def write_json(target: str, report: Report) -> None:
-    write_report(target, asdict(report))
+        result = Report(args.stack, "error", errors=[str(exc)])
+    text = summary(result)
+    if result.status in ("error", "empty"):
+        out.problem(text)
+    else:
+        out.say(text)
+    out.report(asdict(result))
+    return {"clean": EXIT_CLEAN, "drift": EXIT_DRIFT}.get(result.status, EXIT_ERROR)

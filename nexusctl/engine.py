@@ -1,12 +1,10 @@
 """Running the Pulumi CLI offline: which binary, which environment, which backend."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
@@ -130,23 +128,9 @@ def deployed_stack(stack: str) -> tuple[dict[str, str], dict[str, Any]]:
     return env, stack_values(stack, env, show_secrets=True)
 
 
-def write_report(target: str, report: Any) -> None:
-    """A command's JSON report, to a file or to stdout (`-`)."""
-    text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-    if target == "-":
-        sys.stdout.write(text)
-    else:
-        Path(target).write_text(text)
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("pulumi", help="run a pulumi command on a stack, offline defaults")
-    parser.add_argument("stack")
-    parser.add_argument("args", nargs=argparse.REMAINDER, help="pulumi arguments, e.g. preview --diff")
-    parser.set_defaults(run=_run_passthrough)
-
-
-def _run_passthrough(args: argparse.Namespace) -> int:
-    env = environment(args.stack)
-    ensure_stack(args.stack, env)
-    return run(args.args, stack=args.stack, env=env).returncode
+def export_state(stack: str, env: Mapping[str, str]) -> dict[str, Any]:
+    """The stack's deployment as `pulumi stack export` gives it (secrets stay encrypted)."""
+    done = run(["stack", "export", "--stack", stack], env=env, capture=True)
+    if done.returncode != 0:
+        raise StackError(f"cannot read the state of stack '{stack}': {done.stderr.strip()}")
+    return json.loads(done.stdout or "{}")

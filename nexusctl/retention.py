@@ -7,6 +7,9 @@ run is the new one) before starting the next, since each frees only what the pre
 released. The first task that fails, is cancelled or times out stops the chain; the rest are
 reported as skipped.
 
+Output: one line per task on stdout; with `--format json` the JSON report alone on stdout and the
+lines on stderr (nexusctl/report.py).
+
 Exit codes: 0 every task ran OK; 3 a task failed, was cancelled or timed out; 1 the chain could
 not be started (no such stack, no retention preset, a task missing on Nexus: run `pulumi up`);
 2 usage error.
@@ -14,11 +17,8 @@ not be started (no such stack, no retention preset, a task missing on Nexus: run
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 from urllib.parse import quote
 
@@ -27,7 +27,7 @@ from components.client import NexusClient, NexusError
 from components.config import StackConfig, expanded_values
 from components.task import CLEANUP_TYPE, list_tasks
 
-from . import engine
+from . import engine, report
 from .disk import connect
 from .engine import StackError
 
@@ -106,11 +106,12 @@ def register(commands: argparse._SubParsersAction) -> None:
                      help="seconds to wait for each task (default %(default)s)")
     run.add_argument("--poll", type=float, default=DEFAULT_POLL,
                      help="seconds between status reads (default %(default)s)")
-    run.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    report.add_options(run)
     run.set_defaults(run=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    out = report.Reporter(args)
     try:
         _, values = engine.deployed_stack(args.stack)
         expanded, problems = expanded_values(StackConfig(values, stack=args.stack))
@@ -121,23 +122,21 @@ def main(args: argparse.Namespace) -> int:
         client = connect(values)
         steps = find_ids(client, chain)
     except (StackError, NexusError) as exc:
-        print(f"retention run: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return out.failed(args.stack, f"retention run: {exc}", EXIT_ERROR)
     for step in steps:
-        print(f"{step.name} ({step.type}) ...", end=" ", flush=True)
+        print(f"{step.name} ({step.type}) ...", end=" ", flush=True, file=out.human)
         try:
             run_one(client, step, args.timeout, args.poll)
         except NexusError as err:
             step.result, step.detail = "ERROR", err.message
-        print(step.result + (f" in {step.seconds} s" if step.seconds is not None else "")
-              + (f": {step.detail}" if step.detail else ""), flush=True)
+        out.say(step.result + (f" in {step.seconds} s" if step.seconds is not None else "")
+                + (f": {step.detail}" if step.detail else ""))
         if step.result != "OK":
             break
     skipped = [s.name for s in steps if s.result == "skipped"]
     if skipped:
-        print(f"skipped (they depend on the failed step): {', '.join(skipped)}")
+        out.say(f"skipped (they depend on the failed step): {', '.join(skipped)}")
     failed = [s for s in steps if s.result != "OK"]
-    if args.json:
-        Path(args.json).write_text(json.dumps({"stack": args.stack, "ok": not failed,
-                                               "steps": [asdict(s) for s in steps]}, indent=2) + "\n")
+    out.report({"stack": args.stack, "status": "failed" if failed else "ok", "ok": not failed,
+                "steps": [asdict(s) for s in steps]})
     return EXIT_FAILED if failed else EXIT_OK

@@ -5,31 +5,42 @@ expanded: default repositories (maven-central, nuget-group, ...), repositories, 
 cleanup policies, routing rules, content selectors, privileges, roles, users and LDAP servers
 made by hand. Built-ins are never listed (the default blob store, read-only roles and
 privileges, admin, an untouched anonymous user). Scheduled tasks and capabilities are not read.
+What the stack's `unmanaged.ignore` list matches (names, glob patterns, formats, types, per
+kind) belongs to someone else: never listed, adopted or deleted, so a shared Nexus can report
+clean.
 
 Nothing changes unless asked:
-  --adopt         append every object this project can manage to the stack config with
-                  `adopt: true` (through `pulumi config set`, so comments and secrets in the
-                  stack file stay); the next `pulumi up` takes them over unchanged.
-  --delete --yes  delete them from Nexus (without --yes: show what would be deleted). Objects
-                  the stack's own config refers to are kept, and Nexus refuses to delete what
-                  is still in use (a blob store with repositories); both are reported.
+  --adopt           append every object this project can manage to the stack config with
+                    `adopt: true` (through `pulumi config set`, so comments and secrets in the
+                    stack file stay); the next `pulumi up` takes them over unchanged.
+  --delete [--yes]  delete the unmanaged objects that hold no data. Hosted repositories (of
+                    any format) and blob stores hold artifacts: they are deleted only when
+                    named, one by one: `--delete NAME` (repeat it; `KIND:NAME`, e.g.
+                    `blobStore:legacy`, when a name is taken by two kinds). `--delete NAME`
+                    alone deletes only what is named. Without --yes it shows what it would
+                    delete. Objects the stack's own config refers to are kept, and Nexus refuses
+                    to delete what is still in use (a blob store with repositories); both are
+                    reported.
 
-Exit codes: 0 nothing unmanaged (after --adopt/--delete: nothing left); 3 unmanaged objects
-exist (listed); 1 the check failed (stack or Nexus unreachable); 2 usage error.
+Output: the list on stdout; with `--format json` the JSON report alone on stdout and the list on
+stderr (nexusctl/report.py). Exit codes: 0 nothing unmanaged (after --adopt/--delete: nothing
+left); 3 unmanaged objects exist (listed); 1 the check failed (stack or Nexus unreachable);
+2 usage error (--yes without --delete, a name to delete that is not unmanaged).
 """
 from __future__ import annotations
 
 import argparse
 import re
-import sys
-from typing import Any, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from components.client import Connection, NexusClient, NexusError
 from components.config import StackConfig, expanded_values, format_path
 
-from . import engine
+from . import engine, report
+from .engine import StackError, project_name
 from .inventory import SECTIONS, Found, read_inventory
-from .engine import StackError, project_name, write_report
 
 EXIT_NONE, EXIT_ERROR, EXIT_USAGE, EXIT_UNMANAGED = 0, 1, 2, 3
 # Deletion order: what refers to others goes first (users → roles → privileges → selectors;
@@ -38,6 +49,12 @@ DELETE_ORDER = ("user", "role", "privilege", "content selector", "LDAP server", 
                 "cleanup policy", "blob store")
 ID_KEYS = {("security", "roles"): "id", ("security", "users"): "userId"}
 _AMBIGUOUS = re.compile(r"^(true|false|-?\d+(\.\d+)?)$", re.IGNORECASE)
+# The config's (and --delete KIND:NAME's) spelling of each kind of object.
+KINDS = {"repository": "repository", "blobStore": "blob store", "cleanupPolicy": "cleanup policy",
+         "routingRule": "routing rule", "contentSelector": "content selector", "privilege": "privilege",
+         "role": "role", "user": "user", "ldapServer": "LDAP server"}
+SLUGS = {kind: slug for slug, kind in KINDS.items()}
+ALL = "*all*"  # `--delete` without a name
 
 
 def declared(values: Mapping[str, Any]) -> set[tuple[tuple[str, ...], str]]:
@@ -142,34 +159,109 @@ def _pulumi(args: list[str], env: Mapping[str, str]) -> None:
         raise StackError(f"pulumi {' '.join(args[:2])} failed: {done.stderr.strip()}")
 
 
+
+# --- unmanaged.ignore ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Facets:
+    """What an ignore rule and the delete guard look at beyond the name."""
+
+    format: Optional[str] = None  # repositories and cleanup policies
+    type: Optional[str] = None  # repositories: hosted | proxy | group
+
+
+def read_facets(client: NexusClient) -> dict[tuple[tuple[str, ...], str], Facets]:
+    """Format and type of every repository and cleanup policy (two list calls): the inventory
+    keeps only the docker ones as config entries, and `maven-releases` must still be known as a
+    hosted repository."""
+    facets = {(("repositories",), str(r["name"]).lower()): Facets(r.get("format"), r.get("type"))
+              for r in client.get_json("/v1/repositorySettings") or []}
+    for policy in client.get_json(client.cleanup_policy_base()) or []:
+        facets[(("cleanupPolicies",), str(policy["name"]).lower())] = Facets(policy.get("format"))
+    return facets
+
+
+def ignored_by(rules: Sequence[Mapping[str, str]], obj: Found, facets: Facets) -> Optional[int]:
+    """Index of the first `unmanaged.ignore` entry whose every field matches the object."""
+    for index, rule in enumerate(rules):
+        if "kind" in rule and KINDS[rule["kind"]] != obj.kind:
+            continue
+        if "name" in rule and not fnmatchcase(obj.name.lower(), rule["name"].lower()):
+            continue
+        if "format" in rule and not (facets.format and fnmatchcase(facets.format.lower(), rule["format"].lower())):
+            continue
+        if "type" in rule and facets.type != rule["type"]:
+            continue
+        return index
+    return None
+
+
+def holds_data(obj: Found, facets: Facets) -> bool:
+    """Blob stores and hosted repositories of any format hold artifacts nobody can download again."""
+    return obj.kind == "blob store" or (obj.kind == "repository" and facets.type == "hosted")
+
+
 # --- --delete -----------------------------------------------------------------------------------
 def deletion_order(found: Sequence[Found]) -> list[Found]:
     return sorted(found, key=lambda f: (DELETE_ORDER.index(f.kind), not f.group, f.name.lower()))
 
 
-def delete(client: NexusClient, found: Sequence[Found], refs: Mapping[tuple[tuple[str, ...], str], str],
-           yes: bool) -> list[Found]:
-    """Deletes (or, without `yes`, lists) the objects; returns those still on the server."""
+def named_objects(names: Sequence[str], found: Sequence[Found], ignored: Sequence[Found]) -> list[Found]:
+    """The objects `--delete NAME` names, each exactly (`KIND:NAME` when two kinds share it).
+    ValueError (a usage error, nothing deleted yet) for a name that is not unmanaged here."""
+    chosen: list[Found] = []
+    for given in names:
+        slug, _, rest = given.partition(":")
+        kind, name = (KINDS[slug], rest) if rest and slug in KINDS else (None, given)
+        matches = [f for f in found if f.name == name and kind in (None, f.kind)]
+        if len(matches) > 1:
+            raise ValueError(f"--delete {given}: {len(matches)} objects are named so ("
+                             + ", ".join(f.kind for f in matches) + "); say which one: "
+                             + " or ".join(f"--delete {SLUGS[f.kind]}:{name}" for f in matches))
+        if not matches:
+            if any(f.name == name and kind in (None, f.kind) for f in ignored):
+                raise ValueError(f"--delete {given}: it is ignored by the stack's unmanaged.ignore list; "
+                                 "take it off the list first if it is really this stack's to delete")
+            close = [f.name for f in found if f.name.lower() == name.lower()]
+            raise ValueError(f"--delete {given}: no unmanaged object has this exact name"
+                             + (f" (did you mean {close[0]}?)" if close else "")
+                             + "; `nexusctl unmanaged <stack>` lists them")
+        chosen.append(matches[0])
+    return chosen
+
+
+def delete(client: NexusClient, found: Sequence[Found], named: Sequence[Found], everything: bool,
+           facets: Mapping[tuple[tuple[str, ...], str], Facets], refs: Mapping[tuple[tuple[str, ...], str], str],
+           yes: bool, say: Callable[[str], None]) -> tuple[list[Found], list[Found]]:
+    """Deletes (or, without `yes`, lists) what was asked; returns (deleted, still on the server)."""
+    deleted: list[Found] = []
     left: list[Found] = []
     for obj in deletion_order(found):
-        if not obj.delete_path:
-            print(f"  keep   {obj.kind} {obj.name}: built in, it cannot be deleted")
+        is_named = any(obj is n for n in named)
+        if not is_named and not everything:
+            left.append(obj)
+        elif not obj.delete_path:
+            say(f"  keep   {obj.kind} {obj.name}: built in, it cannot be deleted")
             left.append(obj)
         elif obj.key in refs:
-            print(f"  keep   {obj.kind} {obj.name}: the stack's config refers to it ({refs[obj.key]}); declare it "
-                  "(unmanaged --adopt) or remove the reference")
+            say(f"  keep   {obj.kind} {obj.name}: the stack's config refers to it ({refs[obj.key]}); declare it "
+                "(unmanaged --adopt) or remove the reference")
+            left.append(obj)
+        elif not is_named and holds_data(obj, facets.get(obj.key, Facets())):
+            say(f"  keep   {obj.kind} {obj.name}: it holds artifacts, so it is deleted only when named: "
+                f"--delete {obj.name}")
             left.append(obj)
         elif not yes:
-            print(f"  would delete {obj.kind} {obj.name}")
+            say(f"  would delete {obj.kind} {obj.name}")
             left.append(obj)
         else:
             try:
                 client.send("DELETE", obj.delete_path)
-                print(f"  deleted {obj.kind} {obj.name}")
+                say(f"  deleted {obj.kind} {obj.name}")
+                deleted.append(obj)
             except NexusError as err:
-                print(f"  FAILED {obj.kind} {obj.name}: {err.message}")
+                say(f"  FAILED {obj.kind} {obj.name}: {err.message}")
                 left.append(obj)
-    return left
+    return deleted, left
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -180,64 +272,76 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("stack")
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--adopt", action="store_true", help="declare them in the stack config with adopt: true")
-    action.add_argument("--delete", action="store_true", help="delete them from Nexus (needs --yes)")
+    action.add_argument("--delete", action="append", nargs="?", const=ALL, metavar="NAME",
+                        help="delete those that hold no data; with NAME (repeatable, KIND:NAME when ambiguous) "
+                             "only the named ones, hosted repositories and blob stores included (needs --yes)")
     parser.add_argument("--yes", action="store_true", help="really delete (with --delete)")
-    parser.add_argument("--json", metavar="FILE", help="also write the list as JSON ('-' for stdout)")
+    report.add_options(parser)
     parser.set_defaults(run=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    out = report.Reporter(args)
     if args.yes and not args.delete:
-        print("unmanaged: --yes only goes with --delete", file=sys.stderr)
+        out.problem("unmanaged: --yes only goes with --delete")
         return EXIT_USAGE
     try:
         env, raw = engine.deployed_stack(args.stack)  # the admin password too
         expanded, _ = expanded_values(StackConfig(raw, stack=args.stack))
         client = NexusClient(Connection.from_settings(raw["nexus"], raw.get("adminPassword")))
         inventory = read_inventory(client)
+        facets = read_facets(client)
     except StackError as exc:
-        print(f"unmanaged: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return out.failed(args.stack, f"unmanaged: {exc}", EXIT_ERROR)
     except NexusError as err:
-        print(f"unmanaged: cannot read Nexus for stack '{args.stack}': {err}", file=sys.stderr)
-        return EXIT_ERROR
+        return out.failed(args.stack, f"unmanaged: cannot read Nexus for stack '{args.stack}': {err}", EXIT_ERROR)
+    rules = (raw.get("unmanaged") or {}).get("ignore") or []
     known = declared(expanded)
-    found = [f for f in inventory.objects if f.key not in known]
-    _report(args.stack, found)
-    left = found
+    candidates = [f for f in inventory.objects if f.key not in known]
+    ignored = [f for f in candidates if ignored_by(rules, f, facets.get(f.key, Facets())) is not None]
+    found = [f for f in candidates if not any(f is i for i in ignored)]
+    names = [n for n in args.delete or [] if n != ALL]
+    try:
+        named = named_objects(names, found, ignored)
+    except ValueError as exc:
+        out.problem(f"unmanaged: {exc}; nothing was deleted")
+        return EXIT_USAGE
+    _report(out, args.stack, found, ignored)
+    left, deleted = found, []
     if args.adopt:
         adoptable = [f for f in found if f.item is not None]
         try:
             secrets = adopt_into_stack(args.stack, env, raw, adoptable)
         except StackError as exc:
-            print(f"unmanaged: {exc}", file=sys.stderr)
-            return EXIT_ERROR
+            return out.failed(args.stack, f"unmanaged: {exc}", EXIT_ERROR)
         left = [f for f in found if f.item is None]
         if adoptable:
-            print(f"\nDeclared {len(adoptable)} objects in stack '{args.stack}' with adopt: true; "
-                  f"`pulumi up --stack {args.stack}` takes them over unchanged.")
+            out.say(f"\nDeclared {len(adoptable)} objects in stack '{args.stack}' with adopt: true; "
+                    f"`make up STACK={args.stack}` takes them over unchanged.")
         for path in secrets:
-            print(f"  first: pulumi config set --secret --path '{path}' --stack {args.stack}    # Nexus never "
-                  "reveals it")
+            out.say(f"  first: pulumi config set --secret --path '{path}' --stack {args.stack}    # Nexus never "
+                    "reveals it")
     elif args.delete:
-        print(f"\n{'Deleting' if args.yes else 'Would delete (add --yes to do it)'}:")
-        left = delete(client, found, referenced(expanded), args.yes)
-    if args.json:
-        _write_json(args.json, args.stack, left)
+        out.say(f"\n{'Deleting' if args.yes else 'Would delete (add --yes to do it)'}:")
+        deleted, left = delete(client, found, named, ALL in args.delete, facets, referenced(expanded), args.yes,
+                               out.say)
+    out.report({"stack": args.stack, "status": "unmanaged" if left else "none",
+                "unmanaged": [_entry(f) for f in left], "deleted": [_entry(f) for f in deleted],
+                "ignored": [_entry(f) for f in ignored]})
     return EXIT_UNMANAGED if left else EXIT_NONE
 
 
-def _report(stack: str, found: Sequence[Found]) -> None:
+def _report(out: report.Reporter, stack: str, found: Sequence[Found], ignored: Sequence[Found]) -> None:
+    also = f" ({len(ignored)} more ignored by unmanaged.ignore)" if ignored else ""
     if not found:
-        print(f"Nothing unmanaged: stack '{stack}' declares every object on the server.")
+        out.say(f"Nothing unmanaged: stack '{stack}' declares every object on the server{also}.")
         return
-    print(f"{len(found)} objects on the server are not declared in stack '{stack}':")
+    out.say(f"{len(found)} objects on the server are not declared in stack '{stack}'{also}:")
     for obj in sorted(found, key=lambda f: (SECTIONS.index(f.section), f.name.lower())):
         note = f"  ({obj.reason})" if obj.item is None else ""
-        print(f"  {obj.kind:<16} {obj.name}{note}")
+        out.say(f"  {obj.kind:<16} {obj.name}{note}")
 
 
-def _write_json(target: str, stack: str, found: Sequence[Found]) -> None:
-    write_report(target, {"stack": stack, "unmanaged": [
-        {"kind": f.kind, "name": f.name, "adoptable": f.item is not None, "reason": f.reason or None}
-        for f in found]})
+def _entry(found: Found) -> dict[str, Any]:
+    return {"kind": found.kind, "name": found.name, "adoptable": found.item is not None,
+            "reason": found.reason or None}

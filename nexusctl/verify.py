@@ -4,6 +4,9 @@ Runs the checks of components/verification.py for the stack's config (REST statu
 docker connector's /v2/ challenge, anonymous tokens where anonymous pull is declared, the
 reverse proxy host with its TLS certificate) and prints one line per check.
 
+Output: one line per check on stdout; with `--format json` the JSON report alone on stdout and
+the lines on stderr (nexusctl/report.py).
+
 Exit codes: 0 every check passed; 3 at least one check failed (each FAIL line says what is
 wrong and what to do); 1 the checks could not run (no such stack, config unreadable);
 2 usage error.
@@ -11,16 +14,13 @@ wrong and what to do); 1 the checks could not run (no such stack, config unreada
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any, Mapping, Optional
-
 
 from components import verification
 from components.config import StackConfig, expanded_values
 
-from . import engine
-
-from .engine import EXIT_ERROR, EXIT_FOUND as EXIT_FAILED, EXIT_OK, StackError, write_report
+from . import engine, report
+from .engine import EXIT_ERROR, EXIT_FOUND as EXIT_FAILED, EXIT_OK, StackError
 
 
 def default_ca_file(values: Mapping[str, Any]) -> Optional[str]:
@@ -46,29 +46,27 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="skip the checks through the reverse proxy host")
     parser.add_argument("--timeout", type=float, default=verification.DEFAULT_TIMEOUT,
                         help="seconds per HTTP call (default %(default)s)")
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-' for stdout)")
+    report.add_options(parser)
     parser.set_defaults(run=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    out = report.Reporter(args)
     try:
         # A config key holding any secret (security with its passwords) is only readable whole.
         _, values = engine.deployed_stack(args.stack)
     except StackError as exc:
-        print(f"verify: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return out.failed(args.stack, f"verify: {exc}", EXIT_ERROR)
     expanded, _ = expanded_values(StackConfig(values, stack=args.stack))
     options = verification.Options(connector_host=args.connector_host, proxy_address=args.proxy_address,
                                    ca_file=args.ca_file or default_ca_file(values),
                                    reverse_proxy=not args.no_reverse_proxy, timeout=args.timeout)
     checks = verification.run_checks(expanded, options)
     for check in checks:
-        print(check)
+        out.say(str(check))
     broken = verification.failures(checks)
-    print(f"\n{len(checks) - len(broken)} of {len(checks)} checks passed"
-          + (f"; {len(broken)} failed" if broken else "") + f" (stack '{args.stack}')")
-    if args.json:
-        report = {"stack": args.stack, "ok": not broken,
-                  "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]}
-        write_report(args.json, report)
+    out.say(f"\n{len(checks) - len(broken)} of {len(checks)} checks passed"
+            + (f"; {len(broken)} failed" if broken else "") + f" (stack '{args.stack}')")
+    out.report({"stack": args.stack, "status": "failed" if broken else "ok", "ok": not broken,
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]})
     return EXIT_FAILED if broken else EXIT_OK

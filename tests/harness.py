@@ -245,3 +245,21 @@ def nexusctl(ws: Workspace, *args: str, timeout: float = 300) -> Result:
     cmd = [sys.executable, "-m", "nexusctl", *args]
     done = subprocess.run(cmd, cwd=ws.root, env=ws.env, capture_output=True, text=True, timeout=timeout)
     return Result(cmd, done.returncode, done.stdout, done.stderr)
+
+
+def install_make(ws: Workspace) -> None:
+    """Lets `make` run in the workspace as in a fresh clone: the CLI, the Makefile and the
+    scripts it builds from (the exit-code plugin is compiled into the workspace's .work/)."""
+    install_cli(ws)
+    for name in ("Makefile", "scripts"):
+        (ws.root / name).symlink_to(ROOT / name)
+
+
+def make(ws: Workspace, *args: str, timeout: float = 300) -> Result:
+    """`make ARGS STACK=<stack>` in the workspace (after install_make), as a user types it. The
+    venv and toolchain are this checkout's, linked, so `setup` is taken as done (`-o setup`)
+    instead of touching them; a make that runs the tests passes no jobserver or flags down."""
+    cmd = ["make", "-o", "setup", *args, f"STACK={ws.stack}"]
+    env = {k: v for k, v in ws.env.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    done = subprocess.run(cmd, cwd=ws.root, env=env, capture_output=True, text=True, timeout=timeout)
+    return Result(cmd, done.returncode, done.stdout, done.stderr)

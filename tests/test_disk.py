@@ -51,7 +51,8 @@ def test_exit_code_follows_the_quota_state(workspace, nexus, tmp_path):
 
     within = nexusctl(workspace, "disk", "test", "--format", "json")
     assert within.code == EXIT_OK, within.output
-    report = json.loads(within.stdout)
+    report = json.loads(within.stdout)  # the JSON alone on stdout, the table on stderr
+    assert report["status"] == "ok" and "none over quota" in within.stderr
     assert report["overQuota"] == [] and report["nexusUrl"] == nexus.url
     stores = {s["name"]: s for s in report["blobStores"]}
     assert set(stores) == {"default", "docker-hub", "google-hub", "aliyun-hub", "ybcard"}
@@ -73,5 +74,6 @@ def test_exit_code_follows_the_quota_state(workspace, nexus, tmp_path):
     assert nexus.password not in over.output + (tmp_path / "disk.json").read_text()
 
     configure(workspace, nexus, values, retries=0, url="http://127.0.0.1:9")
-    unreachable = nexusctl(workspace, "disk", "test")
+    unreachable = nexusctl(workspace, "disk", "test", "--format", "json")
     assert unreachable.code == EXIT_ERROR and "no answer from http://127.0.0.1:9" in unreachable.stderr
+    assert json.loads(unreachable.stdout)["status"] == "error"  # a machine caller still gets one JSON document

@@ -50,6 +50,13 @@ def test_clean_stack_exits_0_and_writes_nothing(workspace, nexus, tmp_path):
     assert report["status"] == "clean" and report["drift"] == [] and report["checked"] >= 15
     assert nexus.writes() == []  # a refresh preview reads Nexus only...
     assert workspace.state_text() == state  # ...and leaves the state alone
+    # One status probe, then the refresh reads through the list endpoints: the count stays flat.
+    assert len(nexus.requests()) <= 16, [r["path"] for r in nexus.requests()]
+
+    for spelling in (["--format", "json"], ["--json", "-"]):  # JSON alone on stdout, the summary on stderr
+        as_json = nexusctl(workspace, "drift", "test", *spelling)
+        assert as_json.code == drift.EXIT_CLEAN and json.loads(as_json.stdout) == report
+        assert "No drift in stack 'test'" in as_json.stderr
 
 
 @pytest.mark.engine
@@ -70,12 +77,15 @@ def test_drift_names_each_object_and_field_masks_secrets_and_exits_3(workspace, 
 
     done = nexusctl(workspace, "drift", "test", "--json", str(tmp_path / "drift.json"))
     assert done.code == drift.EXIT_DRIFT, done.output
-    for line in ("DockerHostedRepository ybcard", "online: true → false",
+    up = "`make up STACK=test`"
+    for line in (f"DockerHostedRepository ybcard: changed on the server; {up} sets it to the config again",
+                 "online: true → false",
                  "DockerProxyRepository docker-hub", 'authentication.username: "hub-bot" → "someone-else"',
                  "negativeCache.timeToLive: 1440 → 5",
-                 "DockerProxyRepository aliyun-hub: deleted on the server",
+                 f"DockerProxyRepository aliyun-hub: deleted on the server; {up} creates it again",
                  "DockerGroupRepository hub-group", "Role role-docker-pushers-ci",
-                 'privileges[1]: (absent) → "nx-all"'):
+                 'privileges[1]: (absent) → "nx-all"',
+                 "a plain `pulumi up` without --refresh would change nothing"):
         assert line in done.stdout, f"{line!r} missing from:\n{done.stdout}"
     report = json.loads((tmp_path / "drift.json").read_text())
     assert report["status"] == "drift"
@@ -86,6 +96,18 @@ def test_drift_names_each_object_and_field_masks_secrets_and_exits_3(workspace, 
     everything = done.output + (tmp_path / "drift.json").read_text()
     for secret in (HUB_TOKEN, "Typed-By-Hand-1", CI_PASSWORD, nexus.password):
         assert secret not in everything
+
+    # What the summary promises is what happens: a plain `pulumi up` changes nothing, the
+    # project's own `up` (it refreshes first) puts every object back, and the check is clean.
+    nexus.clear_log()
+    assert workspace.up().code == 0 and nexus.writes() == []
+    assert nexusctl(workspace, "drift", "test").code == drift.EXIT_DRIFT
+    restored = nexusctl(workspace, "pulumi", "test", "up", "--yes")
+    assert restored.code == 0, restored.output
+    assert {w["path"] for w in nexus.writes()} >= {"/service/rest/v1/repositories/docker/proxy",
+                                                   "/service/rest/v1/repositories/docker/hosted/ybcard"}
+    again = nexusctl(workspace, "drift", "test")
+    assert again.code == drift.EXIT_CLEAN, again.output
 
 
 @pytest.mark.engine
@@ -104,6 +126,34 @@ def test_a_failed_check_is_an_error_never_clean(workspace, nexus, tmp_path):
     assert unreachable.code == drift.EXIT_ERROR, unreachable.output
     assert "Drift check of stack 'test' failed" in unreachable.stderr and "no answer from" in unreachable.stderr
     assert json.loads((tmp_path / "drift.json").read_text())["status"] == "error"
+
+
+@pytest.mark.engine
+def test_a_stack_whose_first_up_failed_is_never_clean(workspace, nexus):
+    """Its state holds the TLS material only: with Nexus down the check is an error (it used
+    to report "all 1 resources match"), and with Nexus up it says there is nothing to compare."""
+    if nexus.is_live:
+        pytest.skip("stops the Nexus")
+    install_cli(workspace)
+    values = {**registry(), "tls": {"hostnames": ["nexus.example.test"]}}
+    configure(workspace, nexus, values, {"security.passwords.ci": CI_PASSWORD,
+                                         "repositories[0].authentication.password": HUB_TOKEN},
+              retries=0, timeoutSeconds=2)
+    for method in ("POST", "PUT"):  # every write fails, the TLS material (no Nexus call) is made
+        nexus.fault(method=method, path="/service/rest/*", status=500, count=1000)
+    assert workspace.up(check=False).code != 0
+    kinds = {r["type"].rsplit(":", 1)[-1] for r in workspace.resources()}
+    assert "TlsMaterial" in kinds and kinds <= {"Stack", "pulumi-python", "TlsMaterial", "Bootstrap"}, kinds
+
+    empty = nexusctl(workspace, "drift", "test", "--format", "json")
+    assert empty.code == drift.EXIT_ERROR, empty.output
+    assert json.loads(empty.stdout)["status"] == "empty"
+    assert "has no Nexus objects in its state" in empty.stderr and "make up STACK=test" in empty.stderr
+
+    nexus.stop()
+    down = nexusctl(workspace, "drift", "test", "--format", "json")
+    assert down.code == drift.EXIT_ERROR, down.output
+    assert json.loads(down.stdout)["status"] == "error" and f"no answer from {nexus.url}" in down.stderr
 
 
 # The engine's diff text for a refresh preview (CLI v3.259, `--diff --color never`), trimmed.
@@ -169,7 +219,11 @@ def test_the_diff_parser_reads_nested_added_removed_and_masks_secret_fields():
     assert [(f.path, f.state, f.server) for f in archive.fields] == [
         ("secretAccessKey", "[secret]", "[secret]"),
         ("members[1]", "google-hub", "ybcard"), ("members[2]", "ybcard", None)]
-    assert "plain-by-mistake" not in drift.summary(report)
+    text = drift.summary(report)
+    assert "plain-by-mistake" not in text
+    assert "DockerProxyRepository google-hub: deleted on the server; `make up STACK=prod` creates it again" in text
+    assert "DockerProxyRepository docker-hub: changed on the server; `make up STACK=prod` sets it to the config " \
+           "again\n      authentication.username: \"hub-bot\" → \"other\"" in text
 
 
 def test_engine_errors_win_over_partial_results():

@@ -3,6 +3,7 @@ and `nexusctl retention run` against the emulator."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -218,11 +219,12 @@ def test_run_now_runs_the_chain_in_order_and_stops_at_a_failure(workspace, nexus
     assert '"ok": true' in report and nexus.password not in done.output + report
 
     nexus.control("POST", "task-fail", {"type": "repository.docker.gc"})
-    failed = nexusctl(workspace, "retention", "run", "test", "--poll", "0.05")
+    failed = nexusctl(workspace, "retention", "run", "test", "--poll", "0.05", "--format", "json")
     assert failed.code == 3, failed.output
-    assert "retention-gc-docker-hub (repository.docker.gc) ... FAILED" in failed.stdout
+    assert json.loads(failed.stdout)["status"] == "failed"  # the JSON alone on stdout, the lines on stderr
+    assert "retention-gc-docker-hub (repository.docker.gc) ... FAILED" in failed.stderr
     assert "skipped (they depend on the failed step): retention-gc-google-hub, retention-compact-docker-hub, " \
-           "retention-compact-google-hub" in failed.stdout
+           "retention-compact-google-hub" in failed.stderr
 
     plain = copy.deepcopy(values)
     del plain["retention"]

@@ -33,7 +33,8 @@ def registry() -> dict[str, Any]:
 
 
 def checks(done) -> dict[str, dict[str, Any]]:
-    return {c["name"]: c for c in json.loads(done.stdout[done.stdout.index("{"):])["checks"]}
+    """The checks of a `--format json` run, whose stdout holds the JSON report alone."""
+    return {c["name"]: c for c in json.loads(done.stdout)["checks"]}
 
 
 def test_a_working_registry_passes_and_each_broken_link_is_named(workspace, nexus):
@@ -42,8 +43,9 @@ def test_a_working_registry_passes_and_each_broken_link_is_named(workspace, nexu
     workspace.up()
     install_cli(workspace)
 
-    done = nexusctl(workspace, "verify", "test", "--json", "-")
+    done = nexusctl(workspace, "verify", "test", "--format", "json")
     assert done.code == verify.EXIT_OK, done.output
+    assert "7 of 7 checks passed" in done.stderr  # the human lines go to stderr
     found = checks(done)
     group = f"http://127.0.0.1:{repository(values, 'hub-group')['httpPort']}"
     assert found[f"docker connector of hub-group ({group})"]["detail"].startswith("401 with a Bearer challenge")
@@ -99,7 +101,7 @@ def test_through_the_reverse_proxy_with_tls_chain_and_sans(workspace, nexus, tls
     configure(workspace, nexus, values)  # verify reads the config; nothing to deploy for nginx here
 
     with running_nginx(prefix, files["conf"], port):
-        done = nexusctl(workspace, "verify", "test", "--ca-file", str(files["ca"]), "--json", "-")
+        done = nexusctl(workspace, "verify", "test", "--ca-file", str(files["ca"]), "--format", "json")
         assert done.code == verify.EXIT_OK, done.output
         found = checks(done)
         base = f"https://{REGISTRY}:{port}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -209,6 +210,13 @@ def test_the_deploy_steps_then_a_drift_issue_opened_updated_and_closed(workspace
         assert code == 0, f"{name}:\n{log}"
     assert next(r for r in nexus.rest("GET", "/v1/repositorySettings", nexus.password).json()
                 if r["name"] == "ybcard")["online"] is True
+
+    # The pull-request preview compares with the server too: what was deleted behind the stack's
+    # back shows as a create, where a plain preview would say "no changes".
+    assert nexus.rest("DELETE", "/v1/repositories/google-hub", nexus.password).status_code == 204
+    code, outputs, log = run_step("preview.yml", "preview", "Preview with the guardrail policy pack", workspace.root, env)
+    assert code == 0 and outputs["code"] == "0", log
+    assert re.search(r"\+ pulumi-python:dynamic/nexus:DockerProxyRepository: \(create\)\n.*google-hub", log), log
 
     # A check that cannot run (here: a wrong passphrase secret) fails the job; it is never "no drift".
     failed, outputs, log = run_step("drift.yml", "drift", "Drift check", workspace.root,
