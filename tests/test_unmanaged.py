@@ -10,7 +10,7 @@ import yaml
 
 from nexusctl import unmanaged
 from components.config import schema_problems
-from nexusctl.adopt import Found
+from nexusctl.inventory import Found
 from tests.conftest import configure
 from tests.harness import install_cli, nexusctl
 from tests.samples import seed_registry
