@@ -37,6 +37,7 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("webhooks", "*", "secret"),
     ("tls", "keystorePassword"),
     ("tls", "ca", "keyPem"),
+    ("nexus", "tls", "clientKeyPem"),
 )
 
 # Top-level keys in the order the program uses them; each has schemas/<key>.schema.json.
@@ -252,7 +253,9 @@ def schema_problems(values: Mapping[str, Any]) -> Iterator[Problem]:
         if key in values and values[key] is not None and (SCHEMA_DIR / f"{key}.schema.json").exists():
             checker = validator(key)
             for error in sorted(checker.iter_errors(values[key]), key=_error_order):
-                yield Problem(format_path((key, *error.absolute_path)), _explain(error, checker.schema))
+                path = (key, *error.absolute_path)
+                message = _secret_explained(error) if is_secret_path(path) else _explain(error, checker.schema)
+                yield Problem(format_path(path), message)
 
 
 def _error_order(error: ValidationError) -> tuple[str, ...]:
@@ -275,6 +278,19 @@ def _explain(error: ValidationError, root: Mapping[str, Any]) -> str:
         needed = [next(iter(branch["required"])) for branch in error.validator_value]
         return f"needs at least one of: {', '.join(needed)}"
     return error.message
+
+
+def _secret_explained(error: ValidationError) -> str:
+    """What is wrong with a secret field, never its value (jsonschema's messages quote it)."""
+    limit = error.validator_value
+    if error.validator == "minLength":
+        return f"is too short: it needs at least {limit} characters"
+    if error.validator == "maxLength":
+        return f"is too long: at most {limit} characters"
+    if error.validator == "type":
+        return f"must be a {limit}"
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    return f"is not valid ({error.validator})" + (f": {description}" if description else "")
 
 
 def _allowed_properties(schema: Any, root: Mapping[str, Any]) -> list[str]:

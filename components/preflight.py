@@ -77,7 +77,11 @@ class LiveFacts(ServerFacts):
 def server_facts(cfg: StackConfig) -> Optional[ServerFacts]:
     """What the server has, or None when it cannot be asked yet (not started yet)."""
     connection = Connection.from_settings({**cfg.nexus, "retries": 0, "timeoutSeconds": 10},
-                                          cfg.get("adminPassword"))
+                                          cfg.get("adminPassword"), stack_tls=cfg.get("tls"))
+    if connection.trust.waits_for_stack_ca:
+        pulumi.log.info("server-side checks skipped: Nexus is trusted through the stack's generated CA "
+                        "(nexus.tls.caFromStack), which only the resources know; they check on the server")
+        return None
     client = NexusClient(connection)
     try:
         info = client.server()
