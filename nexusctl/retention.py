@@ -112,13 +112,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     try:
-        _, values = engine.deployed_stack(args.stack)
+        env, values = engine.deployed_stack(args.stack)
         expanded, problems = expanded_values(StackConfig(values, stack=args.stack))
         chain = retention.chain(expanded)
         if problems or not chain:
             raise StackError("; ".join(map(str, problems)) or f"stack '{args.stack}' has no "
                              "retention preset (nexus-registry:retention)")
-        client = connect(values)
+        client = connect(args.stack, env, values)
         steps = find_ids(client, chain)
     except (StackError, NexusError) as exc:
         print(f"retention run: {exc}", file=sys.stderr)

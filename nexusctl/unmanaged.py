@@ -24,7 +24,7 @@ import re
 import sys
 from typing import Any, Iterator, Mapping, Sequence
 
-from components.client import Connection, NexusClient, NexusError
+from components.client import NexusClient, NexusError
 from components.config import StackConfig, expanded_values, format_path
 
 from . import engine
@@ -193,7 +193,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         env, raw = engine.deployed_stack(args.stack)  # the admin password too
         expanded, _ = expanded_values(StackConfig(raw, stack=args.stack))
-        client = NexusClient(Connection.from_settings(raw["nexus"], raw.get("adminPassword")))
+        client = NexusClient(engine.nexus_connection(args.stack, env, raw))
         inventory = read_inventory(client)
     except StackError as exc:
         print(f"unmanaged: {exc}", file=sys.stderr)

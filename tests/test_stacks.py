@@ -68,7 +68,7 @@ def test_local_stack_is_the_seed_004_registry():
 def test_prod_stack_previews_against_the_emulator(workspace, nexus, tmp_path):
     values, _ = stack_values("prod")
     values = copy.deepcopy(values)
-    nexus_settings = {k: v for k, v in values.pop("nexus").items() if k != "url"}
+    nexus_settings = {k: v for k, v in values.pop("nexus").items() if k not in ("url", "tls")}  # plain HTTP here
     values["reverseProxy"]["outputDir"] = str(tmp_path / "bundle")
     configure(workspace, nexus, values, {
         "blobStores[0].secretAccessKey": "example-secret-key",
