@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the test suite uses: nginx (reverse-proxy routing tests, run unprivileged on
-# loopback). Java's keytool is expected from the machine's JDK. Idempotent.
+# loopback) and skopeo (a real registry client for the docker path: push, pull, refused pushes,
+# directly and through nginx). Java's keytool is expected from the machine's JDK. Idempotent.
 set -euo pipefail
 missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 command -v keytool >/dev/null 2>&1 || missing+=(default-jre-headless)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system-packages: all present"
