@@ -1,4 +1,5 @@
-"""The rendered nginx config, run by a real nginx in front of stand-in group/hosted/UI backends.
+"""The rendered nginx config, run by a real nginx in front of stand-in group/hosted/UI backends,
+and where a stack's bundle (with the private key) is written.
 
 nginx runs unprivileged on loopback with a throw-away prefix; the backends record every request
 (method, path, forwarded headers, body size), so the tests see where each docker call lands.
@@ -31,7 +32,9 @@ from components.reverse_proxy import (
     write_bundle,
 )
 from components.tls import TlsMaterialProvider
+from tests.conftest import configure
 from tests.nginx import free_port, running_nginx
+from tests.samples import free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = "registry.example.test"
@@ -337,3 +340,48 @@ def test_schema_is_valid_documented_and_closed():
     validator = Draft202012Validator(schema)
     assert not list(validator.iter_errors({"registryHost": REGISTRY, "pullRepository": "g", "pushRepository": "h"}))
     assert list(validator.iter_errors({"registryHost": REGISTRY, "pullRepository": "g"}))
+
+
+# --- where the private key goes (through the engine) -----------------------------------------------
+def proxied_registry(port: int, **proxy: Any) -> dict[str, Any]:
+    hosted, group = free_ports(2)
+    return {
+        "repositories": [{"name": "ybcard", "type": "hosted", "httpPort": hosted},
+                         {"name": "hub-group", "type": "group", "httpPort": group, "members": ["ybcard"]}],
+        "tls": {"hostnames": [REGISTRY]},
+        "reverseProxy": {"registryHost": REGISTRY, "pullRepository": "hub-group", "pushRepository": "ybcard",
+                         "listenPort": port, **proxy},
+    }
+
+
+@pytest.mark.engine
+def test_the_private_key_is_written_outside_the_checkout_and_said_where(workspace, nexus):
+    configure(workspace, nexus, proxied_registry(free_port()))
+    result = workspace.up()
+    state_home = Path(workspace.env["XDG_STATE_HOME"])
+    directory = state_home / "nexus-registry" / "nexus-registry" / workspace.stack
+    assert f"reverse proxy files for {REGISTRY} written to {directory} (private key {REGISTRY}.key, mode 0600)" \
+        in result.output
+    outputs = json.loads(workspace.pulumi("stack", "output", "--json", "--stack", workspace.stack, check=True).stdout)
+    assert outputs["reverseProxyDir"] == str(directory)
+    assert sorted(p.name for p in directory.iterdir()) == sorted(
+        ["ca.crt", "nexus-registry.conf", f"{REGISTRY}.crt", f"{REGISTRY}.key"])
+    assert (directory / f"{REGISTRY}.key").stat().st_mode & 0o777 == 0o600
+    for level in (directory, directory.parent, directory.parent.parent):
+        assert level.stat().st_mode & 0o777 == 0o700
+    assert not [p for p in workspace.root.rglob("*.key")], "nothing with a key inside the project"
+
+
+@pytest.mark.engine
+def test_an_output_dir_inside_the_project_is_refused_unless_git_ignores_it(workspace, nexus):
+    configure(workspace, nexus, proxied_registry(free_port(), outputDir="reverse-proxy/test"))
+    refused = workspace.preview()
+    assert refused.code != 0
+    assert "reverseProxy.outputDir: 'reverse-proxy/test' is inside the project" in refused.output
+    assert "add it to .gitignore" in refused.output
+    assert nexus.writes() == []
+    subprocess.run(["git", "init", "-q", str(workspace.root)], check=True)
+    (workspace.root / ".gitignore").write_text("reverse-proxy/\n")
+    workspace.up()
+    key = workspace.root / "reverse-proxy" / "test" / f"{REGISTRY}.key"
+    assert key.stat().st_mode & 0o777 == 0o600
