@@ -49,8 +49,8 @@ class NexusUnreachable(NexusError):
     def __init__(self, method: str, path: str, status: int, message: str,
                  ids: Optional[list[str]] = None, kind: str = "other") -> None:
         super().__init__(method, path, status, message, ids)
-        self.kind = kind  # "dns", "refused", "tls", "timeout", "reset", "auth" or "other"
-        self.args = (f"no answer to {method} {path}: {message}",)
+        self.kind = kind  # "dns", "refused", "tls", "timeout", "reset" or "other"
+        self.args = (f"no answer from Nexus to {method} {path}: {message}",)
 
 
 @dataclass(frozen=True)
