@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import pytest
+import yaml
 
 from components.standup import connection_problems
 from tests.harness import EmulatorProcess, Workspace, install_cli, nexusctl
@@ -85,6 +86,18 @@ def test_a_private_ca_is_trusted_when_given_and_refused_before_any_write_when_no
 
     configure(ws, emulator.url, {"caFile": pki.file("ca.pem")}, registry(port))
     assert ws.refresh_check().code == 0
+
+    # `nexusctl adopt` reaches the same Nexus with --ca-file and writes it into the stack.
+    install_cli(ws)
+    ws.env["NEXUS_PASSWORD"] = PASSWORD
+    target = tmp_path / "Pulumi.adopted.yaml"
+    untrusted = nexusctl(ws, "adopt", "--url", emulator.url, "--stack", "adopted", "--output", str(target))
+    assert untrusted.code == 1 and "certificate verify failed" in untrusted.stderr and not target.exists()
+    adopted = nexusctl(ws, "adopt", "--url", emulator.url, "--stack", "adopted", "--output", str(target),
+                       "--ca-file", pki.file("ca.pem"))
+    assert adopted.code == 0, adopted.output
+    written = yaml.safe_load(target.read_text())["config"]["nexus-registry:nexus"]
+    assert written["tls"] == {"caFile": pki.file("ca.pem")}
 
 
 def test_insecure_works_and_warns_on_every_run(tmp_path, pki, stopper):
