@@ -250,9 +250,10 @@ def unreachable_message(connection: Connection, method: str, exc: requests.Reque
     if isinstance(cause, urllib3.exceptions.NewConnectionError) and "refused" in str(cause).lower():
         return "refused", (f"{url} refused the connection: nothing listens there (Nexus stopped or still "
                            f"starting, or a wrong port in nexus.url) ({retries} retries)")
-    if isinstance(exc, requests.exceptions.ConnectionError) and isinstance(cause, urllib3.exceptions.NewConnectionError):
+    if isinstance(cause, urllib3.exceptions.NewConnectionError):
         return "other", f"cannot connect to {url} ({short(cause)}) ({retries} retries)"
-    timed_out = isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(cause, urllib3.exceptions.ReadTimeoutError)
+    timed_out = isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(cause,
+                                                                               urllib3.exceptions.ReadTimeoutError)
     kind = "timeout" if timed_out else "reset"
     what = (f"{url} did not answer within {connection.timeout:g} s" if kind == "timeout"
             else f"{url} closed the connection without an answer ({type(exc).__name__}: {short(exc)})")

@@ -62,8 +62,9 @@ class DeploymentCheckProvider(ResourceProvider):
                 handle, ca_file = tempfile.mkstemp(suffix=".pem")
                 with os.fdopen(handle, "w") as f:
                     f.write(props["caCertPem"])
-            trust = nexus.run_connection().trust
-            checks = run_checks(values, Options(ca_file=ca_file, nexus_context=trust.context() if trust.configured else None,
+            trust = nexus.run_connection().trust  # nexus.tls, for the REST status check
+            checks = run_checks(values, Options(ca_file=ca_file,
+                                                nexus_context=trust.context() if trust.configured else None,
                                                 reverse_proxy=bool(props.get("throughReverseProxy"))))
         finally:
             if ca_file:

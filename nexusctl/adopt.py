@@ -361,7 +361,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--url", required=True, help="Nexus base URL, e.g. http://nexus:8081")
     parser.add_argument("--stack", required=True, help="name of the stack to write")
     parser.add_argument("--username", default="admin", help="admin user (default %(default)s)")
-    parser.add_argument("--ca-file", help="PEM CA bundle that signs Nexus's HTTPS certificate (becomes nexus.tls.caFile)")
+    parser.add_argument("--ca-file", help="PEM CA bundle that signs Nexus's HTTPS certificate (nexus.tls.caFile)")
     parser.add_argument("--client-cert", help="mutual TLS: PEM client certificate file (nexus.tls.clientCertFile)")
     parser.add_argument("--client-key", help="mutual TLS: its PEM key file (nexus.tls.clientKeyFile)")
     parser.add_argument("--insecure", action="store_true", help="do not verify the HTTPS certificate (warned)")

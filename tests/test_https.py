@@ -164,7 +164,8 @@ def test_the_stacks_own_generated_ca_by_reference(tmp_path, stopper):
     values["repositories"][0]["writePolicy"] = "ALLOW_ONCE"
     configure(ws, url, {"caFromStack": True}, values)
     ws.up()
-    assert https.rest("GET", "/v1/repositories/docker/hosted/images", PASSWORD).json()["storage"]["writePolicy"] == "ALLOW_ONCE"
+    hosted = https.rest("GET", "/v1/repositories/docker/hosted/images", PASSWORD).json()
+    assert hosted["storage"]["writePolicy"] == "ALLOW_ONCE"
     install_cli(ws)
     disk = nexusctl(ws, "disk", "test")
     assert disk.code == 0, disk.output  # nexusctl reads the generated CA from the stack output

@@ -298,7 +298,8 @@ def test_bundle_key_is_private(tmp_path):
 
 def test_default_bundle_directory_is_outside_the_checkout(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    assert bundle_dir(None, "nexus-registry", "prod", ROOT) == tmp_path / "state" / "nexus-registry" / "nexus-registry" / "prod"
+    expected = tmp_path / "state" / "nexus-registry" / "nexus-registry" / "prod"
+    assert bundle_dir(None, "nexus-registry", "prod", ROOT) == expected
     monkeypatch.delenv("XDG_STATE_HOME")
     assert bundle_dir(None, "p", "s", ROOT) == Path.home() / ".local" / "state" / "nexus-registry" / "p" / "s"
     assert bundle_dir("out/proxy", "p", "s", tmp_path) == tmp_path / "out" / "proxy"
