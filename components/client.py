@@ -180,7 +180,7 @@ class NexusClient:
                 self._tls_context = self.connection.trust.context()  # TrustError: see request()
                 if self.connection.trust.insecure:
                     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-                    _warn(insecure_warning(self.connection.url))
+                    _warn_once(insecure_warning(self.connection.url))
         return TrustAdapter(self._tls_context, max_retries=retry, pool_connections=4, pool_maxsize=16)
 
     def request(self, method: str, path: str, *, json_body: Any = None, text_body: Optional[str] = None,
@@ -328,9 +328,16 @@ class _NoAuth(requests.auth.AuthBase):
         return request
 
 
-def _warn(message: str) -> None:
-    """A warning on the Pulumi output (stderr outside an engine run)."""
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A warning on the Pulumi output (stderr outside an engine run), once per process."""
     import pulumi
+    with _RUN_LOCK:
+        if message in _WARNED:
+            return
+        _WARNED.add(message)
     pulumi.log.warn(message)
 
 

@@ -12,6 +12,7 @@ import binascii
 import json
 import socket
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -227,8 +228,11 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A refused TLS handshake (unknown CA, no client certificate) is the client's problem,
-        as in Jetty: counted, not printed."""
-        self.handshake_failures += 1
+        as in Jetty: counted, not printed. Anything else is the emulator's and is printed."""
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            self.handshake_failures += 1
+            return
+        super().handle_error(request, client_address)
 
 
 def server_tls_context(cert_file: str, key_file: str, client_ca_file: Optional[str] = None) -> ssl.SSLContext:
