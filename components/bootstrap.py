@@ -53,7 +53,7 @@ def wait_writable(client: NexusClient, timeout: float, interval: float = 1.0, st
             if err.kind in ("dns", "tls") or (err.kind == "refused" and not starting):
                 hint = ("" if err.kind != "refused" else " Start Nexus, or fix the port in nexus.url; a stack "
                         "that runs the container (the `container` section) waits for it instead.")
-                raise BootstrapError(f"cannot reach Nexus at {url}: {err.message}.{hint}") from None
+                raise BootstrapError(f"cannot reach Nexus: {err.message}.{hint}") from None
             last = err.message
         except NexusError as err:
             last = err.message

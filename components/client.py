@@ -50,7 +50,7 @@ class NexusUnreachable(NexusError):
                  ids: Optional[list[str]] = None, kind: str = "other") -> None:
         super().__init__(method, path, status, message, ids)
         self.kind = kind  # "dns", "refused", "tls", "timeout", "reset" or "other"
-        self.args = (f"no answer from Nexus to {method} {path}: {message}",)
+        self.args = (f"{message} ({method} {path})",)
 
 
 @dataclass(frozen=True)

@@ -233,7 +233,7 @@ class TrustAdapter(HTTPAdapter):
 
 
 def unreachable_message(connection: Connection, method: str, exc: requests.RequestException) -> tuple[str, str]:
-    """(kind, message) for a call that got no HTTP answer: what happened, with the URL, whether
+    """(kind, message) for a call that got no HTTP answer: "no answer from <url>", why, whether
     it was retried (connection errors are, for every method; a read error only for idempotent
     methods, since a POST may already have been applied), and what to check."""
     url, retries = connection.url, connection.retries
@@ -243,20 +243,20 @@ def unreachable_message(connection: Connection, method: str, exc: requests.Reque
         return "tls", tls_failure_message(connection, str(cause or exc))
     if isinstance(cause, urllib3.exceptions.NameResolutionError):
         host = urlsplit(url).hostname or url
-        return "dns", (f"the host name {host!r} of {url} does not resolve (DNS): check nexus.url "
+        return "dns", (f"no answer from {url}: its host name {host!r} does not resolve (DNS); check nexus.url "
                        f"({retries} retries)")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "timeout", f"{url} did not accept a connection within {connection.timeout:g} s ({retries} retries)"
+        return "timeout", f"no answer from {url}: no connection within {connection.timeout:g} s ({retries} retries)"
     if isinstance(cause, urllib3.exceptions.NewConnectionError) and "refused" in str(cause).lower():
-        return "refused", (f"{url} refused the connection: nothing listens there (Nexus stopped or still "
-                           f"starting, or a wrong port in nexus.url) ({retries} retries)")
+        return "refused", (f"no answer from {url}: the connection was refused, nothing listens there (Nexus "
+                           f"stopped or still starting, or a wrong port in nexus.url) ({retries} retries)")
     if isinstance(cause, urllib3.exceptions.NewConnectionError):
-        return "other", f"cannot connect to {url} ({short(cause)}) ({retries} retries)"
+        return "other", f"no answer from {url}: cannot connect ({short(cause)}) ({retries} retries)"
     timed_out = isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(cause,
                                                                                urllib3.exceptions.ReadTimeoutError)
     kind = "timeout" if timed_out else "reset"
-    what = (f"{url} did not answer within {connection.timeout:g} s" if kind == "timeout"
-            else f"{url} closed the connection without an answer ({type(exc).__name__}: {short(exc)})")
+    what = (f"no answer from {url} within {connection.timeout:g} s" if kind == "timeout"
+            else f"no answer from {url}: the connection closed ({type(exc).__name__}: {short(exc)})")
     if method.upper() in RETRIED_METHODS:
         return kind, f"{what} (after {retries} retries)"
     return kind, (f"{what}; a {method.upper()} is not retried because Nexus may already have applied it: "
@@ -287,7 +287,7 @@ def tls_failure_message(connection: Connection, detail: str) -> str:
         fix = "the port does not speak TLS: use http:// in nexus.url, or the HTTPS port"
     else:
         fix = f"trusted: {trust.describe_ca()}"
-    return f"the TLS handshake with {connection.url} failed ({short(Exception(detail))}): {fix}"
+    return f"no answer from {connection.url}: the TLS handshake failed ({short(Exception(detail))}): {fix}"
 
 
 def short(exc: BaseException) -> str:

@@ -74,7 +74,7 @@ def test_a_private_ca_is_trusted_when_given_and_refused_before_any_write_when_no
     configure(ws, emulator.url, None, registry(port))
     refused = ws.up(check=False)
     assert refused.code != 0
-    assert f"the TLS handshake with {emulator.url} failed" in refused.output
+    assert f"no answer from {emulator.url}: the TLS handshake failed" in refused.output
     assert "certificate verify failed" in refused.output
     assert "nexus.tls.caPem (PEM text), nexus.tls.caFile (a path) or nexus.tls.caFromStack" in refused.output
     assert emulator.writes() == []
