@@ -125,6 +125,9 @@ def test_mutual_tls_with_the_client_certificate_and_refused_without(tmp_path, pk
     done = ws.up()
     assert {r["name"] for r in emulator.rest("GET", "/v1/repositories", PASSWORD).json()} >= {"images"}
     assert pki.client_key_pem.splitlines()[1] not in done.output + ws.state_text()
+    install_cli(ws)
+    disk = nexusctl(ws, "disk", "test")  # the `nexus` key now holds a secret: read whole, kept in memory
+    assert disk.code == 0, disk.output
 
     values["repositories"][0]["writePolicy"] = "ALLOW_ONCE"  # a change, so a provider has to call Nexus
     configure(ws, emulator.url, {"caPem": pki.ca_pem}, values)
