@@ -84,7 +84,9 @@ def test_a_private_ca_is_trusted_when_given_and_refused_before_any_write_when_no
     assert {r["name"] for r in emulator.rest("GET", "/v1/repositories", PASSWORD).json()} >= {"images"}
     assert ws.refresh_check().code == 0, "the drift check reads over the same TLS"
 
-    configure(ws, emulator.url, {"caFile": pki.file("ca.pem")}, registry(port))
+    (ws.root / "certs").mkdir()  # a relative caFile is read from the project directory
+    (ws.root / "certs" / "company-ca.pem").write_text(pki.ca_pem)
+    configure(ws, emulator.url, {"caFile": "certs/company-ca.pem"}, registry(port))
     assert ws.refresh_check().code == 0
 
     # `nexusctl adopt` reaches the same Nexus with --ca-file and writes it into the stack.
