@@ -64,8 +64,8 @@ class LiveFacts(ServerFacts):
             if err.status == 401:  # a first start: the bootstrap has not set the password yet
                 self.locked_out = True
                 pulumi.log.info("Nexus does not accept adminPassword yet (a first start, or a new password the "
-                              "bootstrap applies in this run); references "
-                                "to objects outside the config are checked after the bootstrap")
+                                "bootstrap applies in this run); references to objects outside the config "
+                                "are checked after the bootstrap")
             else:
                 pulumi.log.warn(f"cannot read {name.replace('_', ' ')} from Nexus for validation "
                                 f"({err.message}); checked against the config only")
