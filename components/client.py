@@ -2,7 +2,9 @@
 
 Providers never hold a client or credentials: the engine hands every dynamic provider the
 stack's configuration at start-up (`configure`), `use_stack_config` stores the connection
-settings for this process, and `for_run()` returns the process-wide client built from them.
+settings for this process, and `for_run()` returns the process-wide client built from them,
+completed with what the bootstrap published (components/connection.py: the stack's generated
+CA, the admin password that works now). HTTPS trust and client identity come from `nexus.tls`.
 One provider process serves one Pulumi operation, so caches here live exactly one run.
 """
 from __future__ import annotations

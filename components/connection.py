@@ -53,7 +53,7 @@ class Trust:
 
     ca_pem: Optional[str] = field(default=None, repr=False)
     ca_file: Optional[str] = None
-    ca_from_stack: bool = False  # the CA of the stack's tls section; see `resolved`
+    ca_from_stack: bool = False  # the CA of the stack's tls section (see from_config)
     client_cert_pem: Optional[str] = field(default=None, repr=False)
     client_cert_file: Optional[str] = None
     client_key_pem: Optional[str] = field(default=None, repr=False)
