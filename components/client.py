@@ -9,7 +9,6 @@ One provider process serves one Pulumi operation, so caches here live exactly on
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import ssl
@@ -23,7 +22,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .connection import (ANCHOR, DEFAULT_RETRIES, DEFAULT_TIMEOUT, RETRIED_METHODS, Connection, Trust,
-                         TrustAdapter, TrustError, insecure_warning, unreachable_message)
+                         TrustAdapter, TrustError, connection_from_raw_config, insecure_warning,
+                         unreachable_message)
 
 REST_PREFIX = "/service/rest"
 _SERVER_HEADER = re.compile(r"Nexus/(?P<version>[\d.]+)(?:-\d+)?\s*\((?P<edition>[A-Z]+)\)")
@@ -347,23 +347,6 @@ def _warn_once(message: str) -> None:
 _RUN_LOCK = threading.RLock()
 _RUN_CONNECTION: Optional[Connection] = None
 _RUN_CLIENTS: dict[Connection, NexusClient] = {}
-
-
-def connection_from_raw_config(raw: Mapping[str, Any]) -> Connection:
-    """The connection from the engine's raw config map (`<project>:nexus` holds JSON text,
-    `<project>:adminPassword` the decrypted secret, `<project>:tls` the stack's TLS section)."""
-    nexus_keys = [k for k in raw if k.endswith(":nexus")]
-    if len(nexus_keys) != 1:
-        raise NexusError("-", "-", 0, "the stack config needs exactly one `nexus` object "
-                         f"(found keys: {sorted(nexus_keys) or 'none'})")
-    namespace = nexus_keys[0].rsplit(":", 1)[0]
-    nexus, tls = (_json(raw.get(f"{namespace}:{key}")) for key in ("nexus", "tls"))
-    connection = Connection.from_settings(nexus, raw.get(f"{namespace}:adminPassword"), stack_tls=tls)
-    return dataclasses.replace(connection, follows_bootstrap=True)
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def use_stack_config(raw: Mapping[str, Any]) -> None:

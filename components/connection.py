@@ -19,6 +19,7 @@ still works until the bootstrap has rotated it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import ssl
 import tempfile
@@ -190,6 +191,23 @@ class Connection:
 
     def with_trust(self, trust: Trust) -> "Connection":
         return replace(self, trust=trust)
+
+
+def connection_from_raw_config(raw: Mapping[str, Any]) -> Connection:
+    """The connection from the engine's raw config map (`<project>:nexus` holds JSON text,
+    `<project>:adminPassword` the decrypted secret, `<project>:tls` the stack's TLS section)."""
+    nexus_keys = [k for k in raw if k.endswith(":nexus")]
+    if len(nexus_keys) != 1:
+        raise ValueError("the stack config needs exactly one `nexus` object "
+                         f"(found keys: {sorted(nexus_keys) or 'none'})")
+    namespace = nexus_keys[0].rsplit(":", 1)[0]
+    nexus, tls = (_json(raw.get(f"{namespace}:{key}")) for key in ("nexus", "tls"))
+    connection = Connection.from_settings(nexus, raw.get(f"{namespace}:adminPassword"), stack_tls=tls)
+    return replace(connection, follows_bootstrap=True)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def insecure_warning(url: str) -> str:
