@@ -12,7 +12,7 @@ credential helper instead of plain-text config.json (the second seed's warning).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
 from urllib.parse import urlparse
@@ -42,7 +42,6 @@ class StandUp:
     # The bootstrap trusts the stack's generated CA for nexus.tls.caFromStack (and passes it on
     # to the other providers); a supplied CA is in the config already.
     trust_stack_ca: bool = False
-    extra_bootstrap_inputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def before_bootstrap(self) -> list[pulumi.Resource]:
@@ -52,7 +51,7 @@ class StandUp:
     def bootstrap_inputs(self) -> dict[str, Any]:
         """What the bootstrap needs from the stand-up: a refused connection right after the
         container (re)started means "still starting", and the CA to trust."""
-        inputs = dict(self.extra_bootstrap_inputs)
+        inputs: dict[str, Any] = {}
         if self.container is not None:
             inputs["startsContainer"] = True
         if self.trust_stack_ca and self.tls is not None:
@@ -253,7 +252,7 @@ def login_hints(cfg: StackConfig) -> list[str]:
 
 
 # --- validation ----------------------------------------------------------------------------
-def standup_problems(values: Mapping[str, Any], project_root: Optional[Path] = None) -> list[Problem]:
+def standup_problems(values: Mapping[str, Any]) -> list[Problem]:
     """Container, TLS, reverse-proxy and connection-TLS settings that cannot work together."""
     problems: list[Problem] = connection_problems(values)
     container = values.get("container")
@@ -276,7 +275,8 @@ def standup_problems(values: Mapping[str, Any], project_root: Optional[Path] = N
             if host and tls.enabled and not any(_covers(name, host) for name in tls.hostnames):
                 problems.append(Problem(f"reverseProxy.{key}", f"'{host}' is not covered by tls.hostnames, so "
                                         "clients would reject the certificate; add it there"))
-        why = output_dir_problem(proxy.get("outputDir"), str(proxy.get("registryHost", "")), project_root or Path.cwd())
+        # The program runs in the project directory.
+        why = output_dir_problem(proxy.get("outputDir"), str(proxy.get("registryHost", "")), Path.cwd())
         if why:
             problems.append(Problem("reverseProxy.outputDir", why))
         repos = {r["name"].lower(): r for r in values.get("repositories", [])}
