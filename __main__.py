@@ -10,7 +10,7 @@ from components import stack, standup, task, webhook
 cfg = stack.load_validated_config()
 
 nexus = standup.stand_up(cfg)       # TLS material; the sonatype/nexus3 container when the stack runs one
-registry = stack.core(cfg, depends_on=nexus.before_bootstrap)  # bootstrap, blob stores, policies, rules, repositories
+registry = stack.core(cfg, nexus.before_bootstrap, nexus.bootstrap_inputs)  # bootstrap, stores, policies, repositories
 stack.security(registry)            # realms, anonymous access, selectors, privileges, roles, users, LDAP
 task.declare(registry)              # scheduled tasks: the retention preset's cleanup, docker GC, compact
 webhook.declare(registry)           # webhooks (capabilities)

@@ -2,25 +2,34 @@
 
 Providers never hold a client or credentials: the engine hands every dynamic provider the
 stack's configuration at start-up (`configure`), `use_stack_config` stores the connection
-settings for this process, and `for_run()` returns the process-wide client built from them.
+settings for this process, and `for_run()` returns the process-wide client built from them,
+completed with what the bootstrap published (components/connection.py: the stack's generated
+CA, the admin password that works now). HTTPS trust and client identity come from `nexus.tls`.
 One provider process serves one Pulumi operation, so caches here live exactly one run.
 """
 from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .connection import (ANCHOR, DEFAULT_RETRIES, DEFAULT_TIMEOUT, RETRIED_METHODS, Connection, Trust,
+                         TrustAdapter, TrustError, connection_from_raw_config, insecure_warning,
+                         unreachable_message)
+
 REST_PREFIX = "/service/rest"
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_RETRIES = 3
 _SERVER_HEADER = re.compile(r"Nexus/(?P<version>[\d.]+)(?:-\d+)?\s*\((?P<edition>[A-Z]+)\)")
+
+__all__ = ["Connection", "Trust", "NexusClient", "NexusError", "NexusUnreachable", "DEFAULT_RETRIES",
+           "DEFAULT_TIMEOUT"]
 
 
 class NexusError(Exception):
@@ -37,35 +46,13 @@ class NexusError(Exception):
 
 
 class NexusUnreachable(NexusError):
-    """No HTTP answer at all (refused, reset, timed out) after the retries."""
+    """No HTTP answer at all (refused, unresolvable, reset, timed out, TLS refused)."""
 
-
-@dataclass(frozen=True)
-class Connection:
-    """How to reach one Nexus. The password is deliberately left out of repr()."""
-
-    url: str
-    username: str = "admin"
-    password: str = field(default="", repr=False)
-    version_hint: Optional[str] = None
-    edition_hint: Optional[str] = None
-    timeout: float = DEFAULT_TIMEOUT
-    retries: int = DEFAULT_RETRIES
-
-    @classmethod
-    def from_settings(cls, nexus: Mapping[str, Any], password: Optional[str]) -> "Connection":
-        """Build from the `nexus` config object and the `adminPassword` secret."""
-        return cls(url=str(nexus["url"]).rstrip("/"),
-                   username=str(nexus.get("username", "admin")),
-                   password=password or "",
-                   version_hint=nexus.get("versionHint"),
-                   edition_hint=nexus.get("editionHint"),
-                   timeout=float(nexus.get("timeoutSeconds", DEFAULT_TIMEOUT)),
-                   retries=int(nexus.get("retries", DEFAULT_RETRIES)))
-
-    def with_password(self, password: str) -> "Connection":
-        return Connection(self.url, self.username, password, self.version_hint,
-                          self.edition_hint, self.timeout, self.retries)
+    def __init__(self, method: str, path: str, status: int, message: str,
+                 ids: Optional[list[str]] = None, kind: str = "other") -> None:
+        super().__init__(method, path, status, message, ids)
+        self.kind = kind  # "dns", "refused", "tls", "timeout", "reset" or "other"
+        self.args = (f"{message} ({method} {path})",)
 
 
 @dataclass(frozen=True)
@@ -165,6 +152,7 @@ class NexusClient:
         self._cleanup_base: Optional[str] = None
         self._lists: dict[str, Any] = {}
         self._list_locks: dict[str, threading.Lock] = {}
+        self._tls_context: Optional[ssl.SSLContext] = None
 
     # --- transport ------------------------------------------------------------------------
     @property
@@ -173,21 +161,35 @@ class NexusClient:
         if session is None:
             session = requests.Session()
             session.auth = (self.connection.username, self.connection.password)
+            # Connection errors are retried for every method (nothing reached Nexus); read errors
+            # and 5xx only for idempotent ones; TLS failures never (a retry cannot fix trust).
             retry = Retry(total=self.connection.retries, connect=self.connection.retries,
-                          read=self.connection.retries, status=self.connection.retries,
+                          read=self.connection.retries, status=self.connection.retries, other=0,
                           backoff_factor=0.3, status_forcelist=(502, 503, 504),
-                          allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}),
+                          allowed_methods=RETRIED_METHODS,
                           raise_on_status=False, respect_retry_after_header=True)
             adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
             session.mount("http://", adapter)
-            session.mount("https://", adapter)
+            session.mount("https://", self._https_adapter(retry) if self.connection.trust.configured else adapter)
+            session.verify = not self.connection.trust.insecure
             self._local.session = session
         return session
 
+    def _https_adapter(self, retry: Retry) -> HTTPAdapter:
+        """The adapter for `nexus.tls`: one SSL context per client (CAs, client identity)."""
+        with self._lock:
+            if self._tls_context is None:
+                self._tls_context = self.connection.trust.context()  # TrustError: see request()
+                if self.connection.trust.insecure:
+                    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+                    _warn_once(insecure_warning(self.connection.url))
+        return TrustAdapter(self._tls_context, max_retries=retry, pool_connections=4, pool_maxsize=16)
+
     def request(self, method: str, path: str, *, json_body: Any = None, text_body: Optional[str] = None,
                 ok: Iterable[int] = (200, 201, 204), missing_ok: bool = False,
-                auth: bool = True) -> Optional[requests.Response]:
-        """One call under /service/rest. Returns None for 404 when missing_ok; raises NexusError."""
+                auth: bool = True, auth_fallback: bool = True) -> Optional[requests.Response]:
+        """One call under /service/rest. Returns None for 404 when missing_ok; raises NexusError.
+        `auth_fallback`: on a 401, use the admin password the bootstrap found working in this run."""
         url = f"{self.connection.url}{REST_PREFIX}{path}"
         headers = {"Accept": "application/json"}
         data: Optional[bytes] = None
@@ -201,12 +203,18 @@ class NexusClient:
             response = self.session.request(method, url, data=data, headers=headers,
                                             timeout=self.connection.timeout,
                                             auth=None if auth else _NoAuth())
+        except TrustError as exc:
+            raise NexusUnreachable(method, path, 0, str(exc), kind="tls") from None
         except requests.RequestException as exc:
-            raise NexusUnreachable(method, path, 0,
-                                   f"no answer from {self.connection.url} after "
-                                   f"{self.connection.retries} retries ({type(exc).__name__}: "
-                                   f"{_short(exc)})") from None
+            kind, message = unreachable_message(self.connection, method, exc)
+            raise NexusUnreachable(method, path, 0, message, kind=kind) from None
         self._learn_server(response)
+        if response.status_code == 401 and auth and auth_fallback and self.connection.follows_bootstrap:
+            working = ANCHOR.working_password(self.connection)
+            if working and working != self.connection.password:
+                return client_for(self.connection.with_password(working)).request(
+                    method, path, json_body=json_body, text_body=text_body, ok=ok, missing_ok=missing_ok,
+                    auth_fallback=False)
         if response.status_code == 404 and missing_ok:
             return None
         if response.status_code not in tuple(ok):
@@ -322,29 +330,23 @@ class _NoAuth(requests.auth.AuthBase):
         return request
 
 
-def _short(exc: Exception) -> str:
-    text = str(exc)
-    return text if len(text) < 200 else text[:200] + "…"
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A warning on the Pulumi output (stderr outside an engine run), once per process."""
+    import pulumi
+    with _RUN_LOCK:
+        if message in _WARNED:
+            return
+        _WARNED.add(message)
+    pulumi.log.warn(message)
 
 
 # --- process-wide connection from the stack config -------------------------------------------
 _RUN_LOCK = threading.RLock()
 _RUN_CONNECTION: Optional[Connection] = None
 _RUN_CLIENTS: dict[Connection, NexusClient] = {}
-
-
-def connection_from_raw_config(raw: Mapping[str, Any]) -> Connection:
-    """The connection from the engine's raw config map (`<project>:nexus` holds JSON text,
-    `<project>:adminPassword` the decrypted secret)."""
-    nexus_keys = [k for k in raw if k.endswith(":nexus")]
-    if len(nexus_keys) != 1:
-        raise NexusError("-", "-", 0, "the stack config needs exactly one `nexus` object "
-                         f"(found keys: {sorted(nexus_keys) or 'none'})")
-    namespace = nexus_keys[0].rsplit(":", 1)[0]
-    nexus = raw[nexus_keys[0]]
-    if isinstance(nexus, str):
-        nexus = json.loads(nexus)
-    return Connection.from_settings(nexus, raw.get(f"{namespace}:adminPassword"))
 
 
 def use_stack_config(raw: Mapping[str, Any]) -> None:
@@ -355,12 +357,38 @@ def use_stack_config(raw: Mapping[str, Any]) -> None:
         _RUN_CONNECTION = connection
 
 
-def for_run() -> NexusClient:
-    """The client for this process's connection (shared by all providers, so caches are too)."""
+def configured_connection() -> Connection:
+    """This process's connection exactly as the stack config gives it."""
     with _RUN_LOCK:
         if _RUN_CONNECTION is None:
             raise NexusError("-", "-", 0, "no Nexus connection configured for this provider process")
-        return client_for(_RUN_CONNECTION)
+        return _RUN_CONNECTION
+
+
+def run_connection(as_configured: bool = False) -> Connection:
+    """This process's connection, completed with what the bootstrap published: the stack's
+    generated CA (waited for), and the admin password that works now unless `as_configured`
+    (the bootstrap's own checks use the configured one)."""
+    connection = configured_connection()
+    if connection.trust.waits_for_stack_ca:
+        pem = ANCHOR.stack_ca()
+        if pem is None:
+            raise NexusUnreachable("-", "-", 0, (
+                "nexus.tls.caFromStack: the stack's generated CA is only in the state of the bootstrap resource, "
+                "which did not run first in this operation. Run a whole `pulumi up` or `pulumi refresh` (not "
+                "--target), or point nexus.tls.caFile at the CA (pulumi stack output caCertPem > ca.pem)"),
+                kind="tls")
+        connection = connection.with_trust(connection.trust.with_stack_ca(pem))
+    if not as_configured:
+        working = ANCHOR.working_password(connection, wait=0)
+        if working:
+            connection = connection.with_password(working)
+    return connection
+
+
+def for_run(as_configured: bool = False) -> NexusClient:
+    """The client for this process's connection (shared by all providers, so caches are too)."""
+    return client_for(run_connection(as_configured))
 
 
 def client_for(connection: Connection) -> NexusClient:

@@ -39,6 +39,7 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("webhooks", "*", "secret"),
     ("tls", "keystorePassword"),
     ("tls", "ca", "keyPem"),
+    ("nexus", "tls", "clientKeyPem"),
 )
 
 # Top-level keys in the order the program uses them; each has schemas/<key>.schema.json.
@@ -275,9 +276,10 @@ def schema_problems(values: Mapping[str, Any]) -> Iterator[Problem]:
         if values.get(key) is not None and not (key == "nexus" and isinstance(values[key], str)):
             checker = validator(key)
             for error in sorted(checker.iter_errors(values[key]), key=_error_order):
-                message = _explain(error, checker.schema)
+                path = (key, *error.absolute_path)
+                message = _secret_explained(error) if is_secret_path(path) else _explain(error, checker.schema)
                 if message:
-                    yield Problem(format_path((key, *error.absolute_path)), message, schema=True)
+                    yield Problem(format_path(path), message, schema=True)
 
 
 def _nexus_problems(values: Mapping[str, Any]) -> Iterator[Problem]:
@@ -347,6 +349,17 @@ def _type_names(types: Any) -> str:
              "number": "a number", "boolean": "true or false", "null": "empty"}
     listed = types if isinstance(types, list) else [types]
     return " or ".join(names.get(t, t) for t in listed)
+def _secret_explained(error: ValidationError) -> str:
+    """What is wrong with a secret field, never its value (jsonschema's messages quote it)."""
+    limit = error.validator_value
+    if error.validator == "minLength":
+        return f"is too short: it needs at least {limit} characters"
+    if error.validator == "maxLength":
+        return f"is too long: at most {limit} characters"
+    if error.validator == "type":
+        return f"must be a {limit}"
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    return f"is not valid ({error.validator})" + (f": {description}" if description else "")
 
 
 def _allowed_properties(schema: Any, root: Mapping[str, Any]) -> list[str]:

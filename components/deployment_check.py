@@ -18,6 +18,7 @@ import pulumi
 import pulumi.dynamic
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
+from . import client as nexus
 from .client import wire_numbers
 from .config import StackConfig
 from .provider import strip_provider
@@ -47,6 +48,10 @@ def check_inputs(cfg: StackConfig) -> dict[str, Any]:
 
 
 class DeploymentCheckProvider(ResourceProvider):
+    def configure(self, req: Any) -> None:
+        """The Nexus connection (nexus.tls: CA, client certificate) for the REST status check."""
+        nexus.use_stack_config(getattr(req.config, "_props", {}))
+
     def run(self, props: Mapping[str, Any]) -> None:
         values = {k: v for k, v in wire_numbers(dict(props)).items() if k not in ("caCertPem", "throughReverseProxy")}
         values["tls"] = values.get("tls") or None
@@ -57,7 +62,9 @@ class DeploymentCheckProvider(ResourceProvider):
                 handle, ca_file = tempfile.mkstemp(suffix=".pem")
                 with os.fdopen(handle, "w") as f:
                     f.write(props["caCertPem"])
+            trust = nexus.run_connection().trust  # nexus.tls, for the REST status check
             checks = run_checks(values, Options(ca_file=ca_file,
+                                                nexus_context=trust.context() if trust.configured else None,
                                                 reverse_proxy=bool(props.get("throughReverseProxy"))))
         finally:
             if ca_file:

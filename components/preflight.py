@@ -69,8 +69,9 @@ class LiveFacts(ServerFacts):
         except NexusError as err:
             if err.status == 401:  # a first start: the bootstrap has not set the password yet
                 self.locked_out = True
-                pulumi.log.info("Nexus does not accept adminPassword yet (first start?); references "
-                                "to objects outside the config are checked after the bootstrap")
+                pulumi.log.info("Nexus does not accept adminPassword yet (a first start, or a new password the "
+                                "bootstrap applies in this run); references to objects outside the config "
+                                "are checked after the bootstrap")
             else:
                 pulumi.log.warn(f"cannot read {name.replace('_', ' ')} from Nexus for validation "
                                 f"({err.message}); checked against the config only")
@@ -92,7 +93,11 @@ def repository_facts(settings: list[dict[str, Any]]) -> dict[str, Any]:
 def server_facts(cfg: StackConfig) -> Optional[ServerFacts]:
     """What the server has, or None when it cannot be asked yet (not started yet)."""
     connection = Connection.from_settings({**cfg.nexus, "retries": 0, "timeoutSeconds": 10},
-                                          cfg.get("adminPassword"))
+                                          cfg.get("adminPassword"), stack_tls=cfg.get("tls"))
+    if connection.trust.waits_for_stack_ca:
+        pulumi.log.info("server-side checks skipped: Nexus is trusted through the stack's generated CA "
+                        "(nexus.tls.caFromStack), which only the resources know; they check on the server")
+        return None
     client = NexusClient(connection)
     try:
         info = client.server()

@@ -4,15 +4,24 @@ Nexus Community Edition cannot write through a group repository, so a single reg
 needs a router: reads (GET/HEAD) go to the group connector, which sees hosted + proxied images,
 and every write goes to the hosted connector. Blob upload sessions (`/v2/<name>/blobs/uploads/`)
 live on the hosted repository, so that path goes there for every method, including the GET a
-client uses to poll an upload's status.
+client uses to poll an upload's status. A `HEAD /v2/<name>/blobs/<digest>` is a pusher asking
+"does the target already have this layer?" (docker push, skopeo, buildkit): it goes to the
+hosted repository too. Asked of the group, it needs a read privilege there that a
+least-privilege pusher lacks (403, "failed to read from destination repository"), and worse, a
+layer cached only by a proxy would be reported present and never uploaded to the hosted one.
+Pulls fetch blobs with GET and resolve tags with HEAD on manifests, which stay on the group.
 
 The rendered file is an `http {}`-level include (e.g. /etc/nginx/conf.d/nexus-registry.conf).
+The bundle for the nginx host (that file, the certificate, its private key and the CA) is
+written outside the checkout by default ($XDG_STATE_HOME/nexus-registry/<project>/<stack>/):
+a private key must never be one `git add -A` away from a commit.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -37,7 +46,7 @@ class ReverseProxySettings:
     tls_key_path: str = "/etc/nginx/ssl/nexus-registry.key"
     upstream_host: str = "127.0.0.1"
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
-    output_dir: str = "reverse-proxy"
+    output_dir: str | None = None  # None: the per-stack state directory (`bundle_dir`)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "ReverseProxySettings":
@@ -131,10 +140,13 @@ upstream {pull} {{ server {upstream_host}:{pull_port}; keepalive 16; }}
 upstream {push} {{ server {upstream_host}:{push_port}; keepalive 16; }}
 
 # Reads see the group (hosted + proxies); everything else must hit the hosted repository.
-map $request_method {route} {{
-    GET     {pull};
-    HEAD    {pull};
-    default {push};
+# HEAD on a blob is a pusher's "is this layer already in the target?": the hosted repository
+# answers it (the group would need a read privilege pushers lack, and would count layers only
+# a proxy caches). First matching regex wins.
+map "$request_method:$uri" {route} {{
+    "~^HEAD:/v2/.+/blobs/[^/]+$"  {push};
+    "~^(GET|HEAD):"              {pull};
+    default                      {push};
 }}
 
 server {{
@@ -198,6 +210,48 @@ def render_from_settings(
     )
 
 
+def state_home() -> Path:
+    """$XDG_STATE_HOME, else ~/.local/state (the XDG Base Directory default)."""
+    configured = os.environ.get("XDG_STATE_HOME", "")
+    return Path(configured) if os.path.isabs(configured) else Path.home() / ".local" / "state"
+
+
+def default_bundle_dir(project: str, stack: str) -> Path:
+    return state_home() / "nexus-registry" / project / stack
+
+
+def bundle_dir(output_dir: str | None, project: str, stack: str, project_root: Path) -> Path:
+    """Where the nginx bundle of a stack goes: reverseProxy.outputDir (relative to the project),
+    else the per-stack state directory outside the checkout."""
+    if not output_dir:
+        return default_bundle_dir(project, stack)
+    path = Path(output_dir).expanduser()
+    return path if path.is_absolute() else project_root / path
+
+
+def output_dir_problem(output_dir: str | None, registry_host: str, project_root: Path) -> str | None:
+    """Why reverseProxy.outputDir must not hold the private key: it is inside the project tree
+    and git does not ignore it (one `git add -A` would commit the key)."""
+    if not output_dir:
+        return None
+    target = bundle_dir(output_dir, "-", "-", project_root).resolve()
+    root = project_root.resolve()
+    if target != root and root not in target.parents:
+        return None
+    key = target / f"{registry_host}.key"
+    try:
+        ignored = subprocess.run(["git", "-C", str(root), "check-ignore", "-q", str(key)],
+                                 capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ignored = False
+    if ignored:
+        return None
+    return (f"'{output_dir}' is inside the project ({root}) and git does not ignore it, so the private key "
+            f"{key.name} written there could be committed. Remove outputDir (the files then go to "
+            f"{state_home()}/nexus-registry/<project>/<stack>/, outside the checkout), point it outside the "
+            "project, or add it to .gitignore")
+
+
 def write_bundle(
     directory: str | os.PathLike[str],
     *,
@@ -206,14 +260,21 @@ def write_bundle(
     key_pem: str,
     ca_cert_pem: str,
     registry_host: str,
+    private_dir: bool = True,
 ) -> dict[str, Path]:
     """Write what an nginx host needs into `directory`: conf, cert, key (0600), and the CA.
 
-    The CA goes to docker clients as /etc/docker/certs.d/<registry_host>/ca.crt. Only call this
-    outside previews (`pulumi.runtime.is_dry_run()`): it writes files.
+    Directories this creates are 0700, and with `private_dir` the directory itself is made 0700
+    (the per-stack state directory; a directory the operator chose keeps its mode). The CA goes
+    to docker clients as /etc/docker/certs.d/<registry_host>/ca.crt. Only call this outside
+    previews (`pulumi.runtime.is_dry_run()`): it writes files.
     """
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    missing = [p for p in (out, *out.parents) if not p.exists()]
+    for parent in reversed(missing):
+        parent.mkdir(mode=0o700)
+    if private_dir:
+        os.chmod(out, 0o700)
     files = {
         "conf": (out / CONF_NAME, conf, 0o644),
         "cert": (out / f"{registry_host}.crt", cert_pem, 0o644),

@@ -65,10 +65,11 @@ def load_validated_config() -> StackConfig:
     return StackConfig(expanded, cfg.secret_keys, cfg.stack)
 
 
-def core(cfg: StackConfig, depends_on: Sequence[pulumi.Resource] = ()) -> Context:
+def core(cfg: StackConfig, depends_on: Sequence[pulumi.Resource] = (),
+         bootstrap_inputs: Optional[Mapping[str, Any]] = None) -> Context:
     """The registry itself: bootstrap, blob stores, cleanup policies, routing rules,
-    repositories."""
-    boot = bootstrap(cfg, depends_on)
+    repositories. `bootstrap_inputs` come from the stand-up (components/standup.py)."""
+    boot = bootstrap(cfg, depends_on, bootstrap_inputs)
     ctx = Context(cfg, boot)
     ctx.blob_stores = blob_stores(cfg, boot)
     ctx.cleanup_policies = cleanup_policies(cfg, boot)
@@ -168,13 +169,15 @@ def _role_references(ctx: Context, privileges: Mapping[str, Optional[pulumi.Reso
     return targets
 
 
-def bootstrap(cfg: StackConfig, depends_on: Sequence[pulumi.Resource] = ()) -> Bootstrap:
+def bootstrap(cfg: StackConfig, depends_on: Sequence[pulumi.Resource] = (),
+              extra: Optional[Mapping[str, Any]] = None) -> Bootstrap:
     settings = cfg.nexus.get("bootstrap", {})
     return Bootstrap("bootstrap", {
         "adminPassword": pulumi.Output.secret(cfg.get("adminPassword")),
         "acceptEula": settings.get("acceptEula", False),
         "waitTimeoutSeconds": settings.get("waitTimeoutSeconds", 300),
         "initialPasswordFile": settings.get("initialPasswordFile"),
+        **(extra or {}),
     }, opts=after(*depends_on))
 
 

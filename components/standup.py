@@ -11,16 +11,19 @@ credential helper instead of plain-text config.json (the second seed's warning).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, Optional
 from urllib.parse import urlparse
 
 import pulumi
 
 from .config import Problem, StackConfig
+from .connection import Connection, TrustError, insecure_warning
 from .container import ContainerSettings, NexusContainer, connector_ports, image_reference, vm_params
 from .nexus_properties import render_nexus_properties
-from .reverse_proxy import ReverseProxySettings, render_from_settings, write_bundle
+from .reverse_proxy import ReverseProxySettings, bundle_dir, output_dir_problem, render_from_settings, write_bundle
 from .tls import TlsMaterial, TlsSettings
 
 ANONYMOUS_PULL_CONDITIONS = (
@@ -36,16 +39,33 @@ class StandUp:
     tls_settings: TlsSettings
     tls: Optional[TlsMaterial] = None
     container: Optional[NexusContainer] = None
+    # The bootstrap trusts the stack's generated CA for nexus.tls.caFromStack (and passes it on
+    # to the other providers); a supplied CA is in the config already.
+    trust_stack_ca: bool = False
 
     @property
     def before_bootstrap(self) -> list[pulumi.Resource]:
         return [r for r in (self.container,) if r is not None]
 
+    @property
+    def bootstrap_inputs(self) -> dict[str, Any]:
+        """What the bootstrap needs from the stand-up: a refused connection right after the
+        container (re)started means "still starting", and the CA to trust."""
+        inputs: dict[str, Any] = {}
+        if self.container is not None:
+            inputs["startsContainer"] = True
+        if self.trust_stack_ca and self.tls is not None:
+            inputs["stackCaPem"] = self.tls.ca_cert_pem
+        return inputs
+
 
 def stand_up(cfg: StackConfig) -> StandUp:
     """TLS material when `tls` is on; the container when the stack runs one."""
     settings = TlsSettings.from_config(cfg.get("tls"))
-    result = StandUp(settings)
+    trust = cfg.nexus.get("tls") or {}
+    if trust.get("insecure"):
+        pulumi.log.warn(insecure_warning(str(cfg.nexus["url"])))
+    result = StandUp(settings, trust_stack_ca=bool(trust.get("caFromStack")) and settings.ca_cert_pem is None)
     if settings.enabled:
         result.tls = TlsMaterial("tls", settings)
     if cfg.get("container") is not None:
@@ -67,17 +87,23 @@ def nexus_properties(cfg: StackConfig, settings: TlsSettings) -> str:
 
 def reverse_proxy(cfg: StackConfig, standup: StandUp) -> Optional[pulumi.Output[str]]:
     """The nginx config for one registry host name; on `up` it is written with the certificate,
-    key and CA into reverseProxy.outputDir for the nginx host."""
+    key (0600) and CA for the nginx host into reverseProxy.outputDir, by default the stack's
+    directory outside the checkout (`reverseProxyDir` output)."""
     section = cfg.get("reverseProxy")
     if not section or standup.tls is None:
         return None
     settings = ReverseProxySettings.from_config(section)
     ui_port = urlparse(cfg.nexus["url"]).port or 8081
     conf = render_from_settings(settings, cfg.get("repositories", []), ui_port=ui_port)
+    directory = bundle_dir(settings.output_dir, pulumi.get_project(), pulumi.get_stack(), Path.cwd())
+    pulumi.export("reverseProxyDir", str(directory))
     if not pulumi.runtime.is_dry_run():
-        pulumi.Output.all(standup.tls.cert_pem, standup.tls.key_pem, standup.tls.ca_cert_pem).apply(
-            lambda pems: write_bundle(settings.output_dir, conf=conf, cert_pem=pems[0], key_pem=pems[1],
-                                      ca_cert_pem=pems[2], registry_host=settings.registry_host) and None)
+        def write(pems: list[str]) -> None:
+            files = write_bundle(directory, conf=conf, cert_pem=pems[0], key_pem=pems[1], ca_cert_pem=pems[2],
+                                 registry_host=settings.registry_host, private_dir=settings.output_dir is None)
+            pulumi.log.info(f"reverse proxy files for {settings.registry_host} written to {directory} "
+                            f"(private key {files['key'].name}, mode 0600): copy them to the nginx host")
+        pulumi.Output.all(standup.tls.cert_pem, standup.tls.key_pem, standup.tls.ca_cert_pem).apply(write)
     return pulumi.Output.from_input(conf)
 
 
@@ -227,8 +253,8 @@ def login_hints(cfg: StackConfig) -> list[str]:
 
 # --- validation ----------------------------------------------------------------------------
 def standup_problems(values: Mapping[str, Any]) -> list[Problem]:
-    """Container, TLS and reverse-proxy settings that cannot work together."""
-    problems: list[Problem] = []
+    """Container, TLS, reverse-proxy and connection-TLS settings that cannot work together."""
+    problems: list[Problem] = connection_problems(values)
     container = values.get("container")
     if container is not None:
         settings = ContainerSettings.from_config(container)
@@ -249,6 +275,10 @@ def standup_problems(values: Mapping[str, Any]) -> list[Problem]:
             if host and tls.enabled and not any(_covers(name, host) for name in tls.hostnames):
                 problems.append(Problem(f"reverseProxy.{key}", f"'{host}' is not covered by tls.hostnames, so "
                                         "clients would reject the certificate; add it there"))
+        # The program runs in the project directory.
+        why = output_dir_problem(proxy.get("outputDir"), str(proxy.get("registryHost", "")), Path.cwd())
+        if why:
+            problems.append(Problem("reverseProxy.outputDir", why))
         repos = {r["name"].lower(): r for r in values.get("repositories", [])}
         for key, wanted in (("pullRepository", ("group", "proxy", "hosted")), ("pushRepository", ("hosted",))):
             repo = repos.get(str(proxy.get(key, "")).lower())
@@ -260,6 +290,48 @@ def standup_problems(values: Mapping[str, Any]) -> list[Problem]:
             elif not repo.get("httpPort"):
                 problems.append(Problem(f"reverseProxy.{key}", f"'{repo['name']}' has no httpPort for nginx to "
                                         "forward to; give it one"))
+    return problems
+
+
+def connection_problems(values: Mapping[str, Any]) -> list[Problem]:
+    """nexus.tls: settings that contradict each other or cannot be loaded (files, PEM, key pair)."""
+    nexus = values.get("nexus") or {}
+    trust = nexus.get("tls")
+    if not trust or not isinstance(nexus.get("url"), str):
+        return []
+    problems = []
+    if not nexus["url"].lower().startswith("https://"):
+        problems.append(Problem("nexus.tls", f"applies to HTTPS only, but nexus.url is {nexus['url']}: use the "
+                                "https:// URL of Nexus (or of the proxy in front of it), or remove nexus.tls"))
+    sources = [k for k in ("caPem", "caFile", "caFromStack") if trust.get(k)]
+    if len(sources) > 1:
+        problems.append(Problem(f"nexus.tls.{sources[1]}", f"nexus.tls.{sources[0]} already names the CA: caPem, "
+                                "caFile and caFromStack are alternatives, give one"))
+    for pem, file in (("clientCertPem", "clientCertFile"), ("clientKeyPem", "clientKeyFile")):
+        if trust.get(pem) and trust.get(file):
+            problems.append(Problem(f"nexus.tls.{file}", f"nexus.tls.{pem} is given too: give one of them"))
+    if trust.get("insecure") and sources:
+        problems.append(Problem("nexus.tls.insecure", f"contradicts nexus.tls.{sources[0]}: either verify against "
+                                "that CA (remove insecure) or not at all"))
+    if trust.get("caFromStack"):
+        tls = TlsSettings.from_config(values.get("tls"))
+        if not tls.enabled:
+            problems.append(Problem("nexus.tls.caFromStack", "the stack has no tls section whose CA could be "
+                                    "trusted: add one (tls.hostnames with the Nexus host) or give caPem/caFile"))
+    for key, partner in (("clientCertPem", "clientKey"), ("clientCertFile", "clientKey"),
+                         ("clientKeyPem", "clientCert"), ("clientKeyFile", "clientCert")):
+        if trust.get(key) and not (trust.get(f"{partner}Pem") or trust.get(f"{partner}File")):
+            problems.append(Problem(f"nexus.tls.{key}", f"needs its pair: {partner}Pem or {partner}File"))
+    if problems:
+        return problems
+    resolved = Connection.from_settings(nexus, None, values.get("tls")).trust
+    if resolved.waits_for_stack_ca:  # the generated CA exists after the first `up`: check the rest
+        resolved = dataclasses.replace(resolved, ca_from_stack=False)
+    try:
+        resolved.context()
+    except TrustError as exc:
+        path, _, message = str(exc).partition(": ")
+        problems.append(Problem(path if path.startswith("nexus.tls") else "nexus.tls", message or str(exc)))
     return problems
 
 

@@ -49,6 +49,8 @@ class Options:
     connector_host: Optional[str] = None  # host of the docker connectors; default: nexus.url's host
     proxy_address: Optional[str] = None  # address of the reverse proxy; default: listenAddress or DNS
     ca_file: Optional[str] = None  # CA bundle for TLS endpoints; default: the system trust store
+    # TLS for nexus.url itself, from nexus.tls (CA, client certificate, insecure); default: ca_file
+    nexus_context: Optional[ssl.SSLContext] = None
     reverse_proxy: bool = True  # also check through reverseProxy.registryHost when configured
     timeout: float = DEFAULT_TIMEOUT
     now: Optional[datetime] = None  # for the expiry check; default: the current time
@@ -70,10 +72,12 @@ class Unreachable(Exception):
 
 
 def request(url: str, *, headers: Optional[Mapping[str, str]] = None, timeout: float = DEFAULT_TIMEOUT,
-            ca_file: Optional[str] = None, connect_to: Optional[str] = None) -> Answer:
+            ca_file: Optional[str] = None, connect_to: Optional[str] = None,
+            context: Optional[ssl.SSLContext] = None) -> Answer:
     """GET `url` without credentials unless given in `headers`. `connect_to` opens the TCP
     connection to another address while Host and TLS SNI/verification keep the URL's host name
-    (a registry host that DNS does not resolve yet, or a proxy reached on loopback)."""
+    (a registry host that DNS does not resolve yet, or a proxy reached on loopback). `context`
+    replaces the one built from `ca_file` (nexus.tls: client certificate, insecure)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     secure = parts.scheme == "https"
@@ -83,14 +87,15 @@ def request(url: str, *, headers: Optional[Mapping[str, str]] = None, timeout: f
     try:
         conn.sock = socket.create_connection((connect_to or host, port), timeout=timeout)
         if secure:
-            context = ssl.create_default_context(cafile=ca_file)
-            conn.sock = context.wrap_socket(conn.sock, server_hostname=host)
+            tls = context or ssl.create_default_context(cafile=ca_file)
+            conn.sock = tls.wrap_socket(conn.sock, server_hostname=host)
         conn.request("GET", path, headers=dict(headers or {}))
         response = conn.getresponse()
         body = response.read()
     except ssl.SSLCertVerificationError as exc:
+        trusted = "the nexus.tls settings" if context is not None else ca_file or "the system trust store"
         raise Unreachable(f"the TLS certificate of {host}:{port} does not verify "
-                          f"({exc.verify_message}) against {ca_file or 'the system trust store'}") from None
+                          f"({exc.verify_message}) against {trusted}") from None
     except (OSError, http.client.HTTPException) as exc:
         raise Unreachable(f"no answer from {parts.scheme}://{connect_to or host}:{port} "
                           f"({type(exc).__name__}: {exc})") from None
@@ -101,11 +106,12 @@ def request(url: str, *, headers: Optional[Mapping[str, str]] = None, timeout: f
 
 # --- checks ----------------------------------------------------------------------------------
 def nexus_status(nexus_url: str, *, timeout: float = DEFAULT_TIMEOUT, ca_file: Optional[str] = None,
-                 connect_to: Optional[str] = None, name: str = "Nexus status") -> Check:
+                 connect_to: Optional[str] = None, name: str = "Nexus status",
+                 context: Optional[ssl.SSLContext] = None) -> Check:
     """GET /service/rest/v1/status: 200 once Nexus serves requests."""
     url = f"{nexus_url.rstrip('/')}/service/rest/v1/status"
     try:
-        answer = request(url, timeout=timeout, ca_file=ca_file, connect_to=connect_to)
+        answer = request(url, timeout=timeout, ca_file=ca_file, connect_to=connect_to, context=context)
     except Unreachable as exc:
         return Check(name, False, f"{exc}: is Nexus running, and is the URL its web/REST port?")
     if answer.status == 200:
@@ -244,7 +250,8 @@ def plan(values: Mapping[str, Any], options: Options = Options()) -> list[Callab
     jetty_https = tls_on and tls.get("jettyHttps", False)
     expected_names = [*tls.get("hostnames", []), *tls.get("ipAddresses", [])] if tls_on else []
     renew = int(tls.get("renewBeforeDays", 30)) if tls_on else 0
-    checks: list[Callable[[], Check]] = [lambda: nexus_status(nexus_url, timeout=timeout, ca_file=ca_file)]
+    checks: list[Callable[[], Check]] = [lambda: nexus_status(nexus_url, timeout=timeout, ca_file=ca_file,
+                                                              context=options.nexus_context)]
     repos = values.get("repositories") or []
     for repo in repos:
         name, force_basic = repo["name"], repo.get("forceBasicAuth", True)

@@ -51,11 +51,15 @@ ADOPTED_SECTIONS = SECTIONS + AUTOMATION_SECTIONS
 
 
 # --- the stack config ---------------------------------------------------------------------------
-def stack_values(url: str, username: str, inventory: Inventory) -> dict[str, Any]:
-    """The stack config (without namespace) that declares every manageable object."""
+def stack_values(url: str, username: str, inventory: Inventory,
+                 tls: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """The stack config (without namespace) that declares every manageable object; `tls` is the
+    nexus.tls the command itself reached Nexus with."""
     nexus: dict[str, Any] = {"url": url.rstrip("/")}
     if username != "admin":
         nexus["username"] = username
+    if tls:
+        nexus["tls"] = dict(tls)
     nexus["adopt"] = True
     values: dict[str, Any] = {"nexus": nexus}
     for section in ADOPTED_SECTIONS:
@@ -149,6 +153,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--url", required=True, help="Nexus base URL, e.g. http://nexus:8081")
     parser.add_argument("--stack", required=True, help="name of the stack to write")
     parser.add_argument("--username", default="admin", help="admin user (default %(default)s)")
+    parser.add_argument("--ca-file", help="PEM CA bundle that signs Nexus's HTTPS certificate (nexus.tls.caFile)")
+    parser.add_argument("--client-cert", help="mutual TLS: PEM client certificate file (nexus.tls.clientCertFile)")
+    parser.add_argument("--client-key", help="mutual TLS: its PEM key file (nexus.tls.clientKeyFile)")
+    parser.add_argument("--insecure", action="store_true", help="do not verify the HTTPS certificate (warned)")
     parser.add_argument("--password-env", default=DEFAULT_PASSWORD_ENV, metavar="VAR",
                         help="environment variable holding that user's password (default %(default)s); "
                              "never given on the command line")
@@ -174,10 +182,13 @@ def main(args: argparse.Namespace) -> int:
                   "adminPassword are kept), or --output another file", file=sys.stderr)
             return EXIT_ERROR
         keep = _kept(output, namespace)
-    client = NexusClient(Connection(url=args.url.rstrip("/"), username=args.username, password=password))
+    tls = {key: value for key, value in (("caFile", args.ca_file), ("clientCertFile", args.client_cert),
+                                         ("clientKeyFile", args.client_key), ("insecure", args.insecure or None))
+           if value}
+    client = NexusClient(Connection.from_settings({"url": args.url, "username": args.username, "tls": tls}, password))
     try:
         inventory = read_inventory(client, automation=True)
-        values = stack_values(args.url, args.username, inventory)
+        values = stack_values(args.url, args.username, inventory, tls)
         secrets = secret_paths(inventory)
         facts = LiveFacts(client, inventory.version, inventory.pro)
         problems = remaining_problems(values, facts, [p for p, _ in secrets])

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping, Optional
 from urllib.parse import quote
 
-from components.client import Connection, NexusClient, NexusError
+from components.client import NexusClient, NexusError
 
 from . import engine, report
 from .engine import StackError
@@ -28,9 +28,9 @@ UNLIMITED = 2**63 - 1  # what S3 stores report as available space
 QUOTA_LABELS = {"spaceUsedQuota": "used ≤", "spaceRemainingQuota": "free ≥"}
 
 
-def connect(values: Mapping[str, Any]) -> NexusClient:
+def connect(stack: str, env: Mapping[str, str], values: Mapping[str, Any]) -> NexusClient:
     """A client for the stack's Nexus (the admin password only ever lives in this process)."""
-    return NexusClient(Connection.from_settings(values["nexus"], values.get("adminPassword")))
+    return NexusClient(engine.nexus_connection(stack, env, values))
 
 
 def size(value: Optional[int]) -> str:
@@ -103,8 +103,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     out = report.Reporter(args)
     try:
-        _, values = engine.deployed_stack(args.stack)
-        stores = collect(connect(values))
+        env, values = engine.deployed_stack(args.stack)
+        stores = collect(connect(args.stack, env, values))
     except (StackError, NexusError) as exc:
         return out.failed(args.stack, f"disk: {exc}", EXIT_ERROR)
     over = over_quota(stores)

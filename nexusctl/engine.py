@@ -10,6 +10,8 @@ from typing import Any, Mapping, Optional, Sequence
 
 import yaml
 
+from components.client import Connection
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS_BIN = ROOT / ".tools" / "bin"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -134,3 +136,17 @@ def export_state(stack: str, env: Mapping[str, str]) -> dict[str, Any]:
     if done.returncode != 0:
         raise StackError(f"cannot read the state of stack '{stack}': {done.stderr.strip()}")
     return json.loads(done.stdout or "{}")
+
+
+def nexus_connection(stack: str, env: Mapping[str, str], values: Mapping[str, Any]) -> Connection:
+    """How a command reaches the stack's Nexus: `nexus` (with nexus.tls) and the admin password;
+    with nexus.tls.caFromStack and a generated CA, the CA comes from the stack output caCertPem."""
+    generated = None
+    trust = values["nexus"].get("tls") or {}
+    if trust.get("caFromStack") and not ((values.get("tls") or {}).get("ca") or {}).get("certPem"):
+        done = run(["stack", "output", "caCertPem", "--stack", stack], env=env, capture=True)
+        generated = done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+        if generated is None:
+            raise StackError(f"nexus.tls.caFromStack: stack '{stack}' has no caCertPem output yet (run `pulumi up` "
+                             "first), so Nexus's certificate cannot be checked")
+    return Connection.from_settings(values["nexus"], values.get("adminPassword"), values.get("tls"), generated)

@@ -113,13 +113,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     out = report.Reporter(args)
     try:
-        _, values = engine.deployed_stack(args.stack)
+        env, values = engine.deployed_stack(args.stack)
         expanded, problems = expanded_values(StackConfig(values, stack=args.stack))
         chain = retention.chain(expanded)
         if problems or not chain:
             raise StackError("; ".join(map(str, problems)) or f"stack '{args.stack}' has no "
                              "retention preset (nexus-registry:retention)")
-        client = connect(values)
+        client = connect(args.stack, env, values)
         steps = find_ids(client, chain)
     except (StackError, NexusError) as exc:
         return out.failed(args.stack, f"retention run: {exc}", EXIT_ERROR)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
-from components.client import Connection, NexusClient, NexusError
+from components.client import NexusClient, NexusError
 from components.config import StackConfig, expanded_values, format_path
 
 from . import engine, report
@@ -288,7 +288,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         env, raw = engine.deployed_stack(args.stack)  # the admin password too
         expanded, _ = expanded_values(StackConfig(raw, stack=args.stack))
-        client = NexusClient(Connection.from_settings(raw["nexus"], raw.get("adminPassword")))
+        client = NexusClient(engine.nexus_connection(args.stack, env, raw))
         inventory = read_inventory(client)
         facets = read_facets(client)
     except StackError as exc:

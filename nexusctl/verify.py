@@ -14,21 +14,26 @@ wrong and what to do); 1 the checks could not run (no such stack, config unreada
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any, Mapping, Optional
 
 from components import verification
 from components.config import StackConfig, expanded_values
+from components.connection import TrustError, insecure_warning
+from components.reverse_proxy import bundle_dir
 
 from . import engine, report
 from .engine import EXIT_ERROR, EXIT_FOUND as EXIT_FAILED, EXIT_OK, StackError
 
 
-def default_ca_file(values: Mapping[str, Any]) -> Optional[str]:
-    """The CA the reverse proxy bundle was written with (<outputDir>/ca.crt), if it is here."""
+def default_ca_file(values: Mapping[str, Any], stack: str) -> Optional[str]:
+    """The CA the reverse proxy bundle was written with (ca.crt in reverseProxy.outputDir or the
+    stack's directory outside the checkout), if it is on this machine."""
     proxy = values.get("reverseProxy") or {}
     if not proxy:
         return None
-    candidate = engine.ROOT / proxy.get("outputDir", "reverse-proxy") / "ca.crt"
+    directory = bundle_dir(proxy.get("outputDir"), engine.project_name(), stack, engine.ROOT)
+    candidate = directory / "ca.crt"
     return str(candidate) if candidate.exists() else None
 
 
@@ -40,7 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--connector-host", help="host of the docker connector ports (default: nexus.url's host)")
     parser.add_argument("--proxy-address", help="address to reach reverseProxy.registryHost on, keeping the name "
                         "for TLS and Host (default: listenAddress, else DNS)")
-    parser.add_argument("--ca-file", help="CA bundle for TLS endpoints (default: <reverseProxy.outputDir>/ca.crt "
+    parser.add_argument("--ca-file", help="CA bundle for TLS endpoints (default: ca.crt of the reverse proxy bundle "
                         "when present, else the system trust store)")
     parser.add_argument("--no-reverse-proxy", action="store_true",
                         help="skip the checks through the reverse proxy host")
@@ -54,12 +59,17 @@ def main(args: argparse.Namespace) -> int:
     out = report.Reporter(args)
     try:
         # A config key holding any secret (security with its passwords) is only readable whole.
-        _, values = engine.deployed_stack(args.stack)
-    except StackError as exc:
+        env, values = engine.deployed_stack(args.stack)
+        trust = engine.nexus_connection(args.stack, env, values).trust
+        nexus_context = trust.context() if trust.configured else None
+    except (StackError, TrustError) as exc:
         return out.failed(args.stack, f"verify: {exc}", EXIT_ERROR)
+    if trust.insecure:
+        print(f"warning: {insecure_warning(values['nexus']['url'])}", file=sys.stderr)
     expanded, _ = expanded_values(StackConfig(values, stack=args.stack))
     options = verification.Options(connector_host=args.connector_host, proxy_address=args.proxy_address,
-                                   ca_file=args.ca_file or default_ca_file(values),
+                                   ca_file=args.ca_file or default_ca_file(values, args.stack),
+                                   nexus_context=nexus_context,
                                    reverse_proxy=not args.no_reverse_proxy, timeout=args.timeout)
     checks = verification.run_checks(expanded, options)
     for check in checks:

@@ -50,6 +50,8 @@ def engine_env(backend_dir: Path) -> dict[str, str]:
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_HOME": str(backend_dir.parent / "pulumi-home"),
         "NO_COLOR": "1",
+        # Per-stack files outside the checkout (the reverse proxy's bundle) stay in the test's dir.
+        "XDG_STATE_HOME": str(backend_dir.parent / "xdg-state"),
     })
     env.pop("PULUMI_ACCESS_TOKEN", None)
     return env

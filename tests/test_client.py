@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator, Optional
 
 import pytest
 
 from components.client import Connection, NexusClient, NexusError, NexusUnreachable, parse_server_header
-from tests.emulator.server import Emulator, Fault
+from components.connection import ANCHOR, Trust
+from tests.emulator.server import Emulator, Fault, server_tls_context
 from tests.emulator.state import NexusState, Options
+from tests.pki import Pki, make_pki
 
 PASSWORD = "Client-Test-Pw1"
 
@@ -114,12 +117,41 @@ def test_timeouts_end_in_a_clear_unreachable_error(emulator):
     emulator.faults.append(Fault("GET", "/service/rest/v1/status/check", delay=1.5, count=5))
     with pytest.raises(NexusUnreachable) as caught:
         client_for(emulator.base_url, retries=1, timeout=0.5).get_json("/v1/status/check")
-    assert "no answer from" in caught.value.message and "ReadTimeout" in caught.value.message
+    assert caught.value.kind == "timeout"
+    assert f"no answer from {emulator.base_url} within 0.5 s (after 1 retries)" in caught.value.message
 
 
-def test_connection_refused_is_unreachable():
-    with pytest.raises(NexusUnreachable):
-        client_for("http://127.0.0.1:9", retries=0, timeout=1).get_json("/v1/status")
+def test_a_post_that_got_no_answer_is_not_said_to_be_retried(emulator):
+    """A POST whose connection dropped after it was sent may have been applied: never retried,
+    and the message says so instead of "after 3 retries"."""
+    emulator.faults.append(Fault("POST", "/service/rest/v1/blobstores/file", reset=True, count=5))
+    with pytest.raises(NexusUnreachable) as caught:
+        client_for(emulator.base_url, retries=3).send("POST", "/v1/blobstores/file", {"name": "x", "path": "x"})
+    assert "a POST is not retried because Nexus may already have applied it" in caught.value.message
+    assert "retries" not in caught.value.message
+    assert len([r for r in emulator.log.all() if r["method"] == "POST"]) == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_connection_refused_is_unreachable_and_named(method):
+    """Nothing reached Nexus, so every method is retried, and the message says where it went."""
+    started = time.monotonic()
+    with pytest.raises(NexusUnreachable) as caught:
+        client_for("http://127.0.0.1:9", retries=1, timeout=1).request(method, "/v1/status")
+    assert time.monotonic() - started < 5
+    assert caught.value.kind == "refused"
+    assert "no answer from http://127.0.0.1:9: the connection was refused" in caught.value.message
+    assert "(1 retries)" in caught.value.message
+
+
+def test_a_host_that_does_not_resolve_fails_fast_with_its_name():
+    started = time.monotonic()
+    with pytest.raises(NexusUnreachable) as caught:
+        client_for("http://nexus.invalid:8081", retries=1).get_json("/v1/status")  # RFC 6761: never resolves
+    assert time.monotonic() - started < 5
+    assert caught.value.kind == "dns"
+    assert "no answer from http://nexus.invalid:8081: its host name 'nexus.invalid' does not resolve" \
+        in caught.value.message
 
 
 def test_server_header_and_version_hint(canned):
@@ -181,8 +213,91 @@ def test_integral_floats_go_out_as_integers(emulator):
     assert doc["softQuota"]["limit"] == 5000000 and isinstance(doc["softQuota"]["limit"], int)
 
 
-def test_password_is_not_in_repr():
-    assert "secret-pw" not in repr(Connection("http://x", "admin", "secret-pw"))
+def test_password_and_client_key_are_not_in_repr():
+    connection = Connection("http://x", "admin", "secret-pw", trust=Trust(client_key_pem="KEY-TEXT"))
+    assert "secret-pw" not in repr(connection) and "KEY-TEXT" not in repr(connection)
+
+
+# --- HTTPS: the emulator behind TLS with a private CA ----------------------------------------------
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def https_emulator(pki, request) -> Iterator[Emulator]:
+    mutual = getattr(request, "param", False)
+    emu = Emulator(NexusState(Options(admin_password=PASSWORD)))
+    emu.serve("127.0.0.1", 0, tls=server_tls_context(pki.file("server.crt"), pki.file("server.key"),
+                                                     pki.file("ca.pem") if mutual else None))
+    yield emu
+    emu.shutdown()
+
+
+def tls_client(url: str, **trust) -> NexusClient:
+    return NexusClient(Connection(url, "admin", PASSWORD, retries=2, trust=Trust(**trust)))
+
+
+def test_https_with_a_private_ca(https_emulator, pki):
+    url = https_emulator.base_url
+    assert url.startswith("https://")
+    with pytest.raises(NexusUnreachable) as caught:
+        tls_client(url).get_json("/v1/status/check")
+    assert caught.value.kind == "tls"
+    assert "certificate verify failed" in caught.value.message
+    assert "nexus.tls.caPem" in caught.value.message and "caFromStack" in caught.value.message
+    assert [r for r in https_emulator.log.all() if r["path"].endswith("/status/check")] == [], "refused before HTTP"
+    assert tls_client(url, ca_pem=pki.ca_pem).get_json("/v1/status/check")
+    assert tls_client(url, ca_file=pki.file("ca.pem")).get_json("/v1/status/check")
+
+
+def test_a_ca_bundle_that_does_not_parse_is_named():
+    with pytest.raises(NexusUnreachable) as caught:
+        tls_client("https://127.0.0.1:9", ca_pem="-----BEGIN CERTIFICATE-----\nnope\n").get_json("/v1/status")
+    assert "nexus.tls.caPem: cannot read the CA bundle" in caught.value.message
+
+
+def test_insecure_skips_verification_and_warns(https_emulator, capsys):
+    assert tls_client(https_emulator.base_url, insecure=True).get_json("/v1/status/check")
+    assert "nexus.tls.insecure is on" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("https_emulator", [True], indirect=True)
+def test_mutual_tls_needs_the_client_certificate(https_emulator, pki):
+    url = https_emulator.base_url
+    with pytest.raises(NexusUnreachable) as caught:
+        tls_client(url, ca_pem=pki.ca_pem).get_json("/v1/status/check")
+    assert "it wants a client certificate" in caught.value.message
+    assert "nexus.tls.clientCertPem" in caught.value.message
+    from_text = tls_client(url, ca_pem=pki.ca_pem, client_cert_pem=pki.client_cert_pem,
+                           client_key_pem=pki.client_key_pem)
+    assert from_text.get_json("/v1/status/check")
+    from_files = tls_client(url, ca_pem=pki.ca_pem, client_cert_file=pki.file("client.crt"),
+                            client_key_file=pki.file("client.key"))
+    assert from_files.get_json("/v1/status/check")
+    with pytest.raises(NexusUnreachable) as caught:
+        tls_client(url, ca_pem=pki.ca_pem, client_cert_pem=pki.client_cert_pem,
+                   client_key_pem=pki.server_key_pem).get_json("/v1/status/check")
+    assert "cannot load the client certificate and key" in caught.value.message
+    assert pki.server_key_pem not in caught.value.message
+
+
+def test_a_refresh_reads_with_the_password_the_bootstrap_found_working(emulator):
+    """After `pulumi config set --secret adminPassword NEW`, Nexus still has the old one until
+    the bootstrap rotates it: a provider's 401 waits for the bootstrap's verdict and uses it."""
+    ANCHOR.reset()
+    try:
+        configured = Connection(emulator.base_url, "admin", "not-yet-applied", retries=0, follows_bootstrap=True)
+        threading.Timer(0.3, ANCHOR.publish_password, (configured, PASSWORD)).start()
+        assert NexusClient(configured).get_json("/v1/status/check")
+        statuses = [r["status"] for r in emulator.log.all() if r["path"].endswith("/status/check")]
+        assert statuses == [401, 200]
+        ANCHOR.publish_password(configured, None)  # the bootstrap found no working password
+        with pytest.raises(NexusError) as caught:
+            NexusClient(configured).get_json("/v1/status/check")
+        assert caught.value.status == 401
+    finally:
+        ANCHOR.reset()
 
 
 def test_cleanup_probe_falls_back_when_the_likely_endpoint_is_absent(canned):

@@ -1,4 +1,5 @@
-"""The rendered nginx config, run by a real nginx in front of stand-in group/hosted/UI backends.
+"""The rendered nginx config, run by a real nginx in front of stand-in group/hosted/UI backends,
+and where a stack's bundle (with the private key) is written.
 
 nginx runs unprivileged on loopback with a throw-away prefix; the backends record every request
 (method, path, forwarded headers, body size), so the tests see where each docker call lands.
@@ -10,6 +11,7 @@ import json
 import shutil
 import socket
 import ssl
+import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -22,13 +24,17 @@ from jsonschema import Draft202012Validator
 
 from components.reverse_proxy import (
     ReverseProxySettings,
+    bundle_dir,
+    output_dir_problem,
     render_from_settings,
     render_nginx_conf,
     repository_port,
     write_bundle,
 )
 from components.tls import TlsMaterialProvider
+from tests.conftest import configure
 from tests.nginx import free_port, running_nginx
+from tests.samples import free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = "registry.example.test"
@@ -179,14 +185,16 @@ def routed(proxy: Proxy, host: str, calls: list[tuple[str, str]]) -> list[tuple[
 PULLS = [
     ("GET", "/v2/"),
     ("GET", "/v2/library/alpine/manifests/3.20"),
-    ("HEAD", "/v2/library/alpine/manifests/3.20"),
+    ("HEAD", "/v2/library/alpine/manifests/3.20"),  # containerd resolves tags this way
     ("GET", "/v2/library/alpine/blobs/sha256:" + "a" * 64),
-    ("HEAD", "/v2/library/alpine/blobs/sha256:" + "a" * 64),
     ("GET", "/v2/library/alpine/tags/list"),
     ("GET", "/v2/token?scope=repository:library/alpine:pull"),
 ]
 UPLOAD = "/v2/team/app/blobs/uploads/5c6b1f3e-0d6a-4d52-9c1e-2d7f0f1d6a11"
 PUSHES = [
+    # "Is this layer already in the target?" is asked of the hosted repository, where the
+    # manifest will land (and where a least-privilege pusher may read).
+    ("HEAD", "/v2/team/app/blobs/sha256:" + "e" * 64),
     ("POST", "/v2/team/app/blobs/uploads/"),
     ("PATCH", UPLOAD),
     ("GET", UPLOAD),  # upload status lives where the session is
@@ -253,7 +261,7 @@ def test_render_from_settings_resolves_repository_ports():
     )
     conf = render_from_settings(settings, REPOS, ui_port=18081)
     assert "server 127.0.0.1:5000;" in conf and "server 127.0.0.1:5001;" in conf and "server 127.0.0.1:18081;" in conf
-    assert "map $request_method" in conf and " if " not in conf
+    assert 'map "$request_method:$uri"' in conf and " if " not in conf
     assert "client_max_body_size 0;" in conf and "proxy_request_buffering off;" in conf
     assert "ssl_certificate /etc/nginx/ssl/nexus-registry.crt;" in conf
     assert "listen 443 ssl;" in conf
@@ -275,9 +283,42 @@ def test_values_that_could_inject_nginx_directives_are_refused():
 
 
 def test_bundle_key_is_private(tmp_path):
-    files = write_bundle(tmp_path / "out", conf="x", cert_pem="c", key_pem="k", ca_cert_pem="ca", registry_host=REGISTRY)
+    files = write_bundle(tmp_path / "new" / "out", conf="x", cert_pem="c", key_pem="k", ca_cert_pem="ca",
+                         registry_host=REGISTRY)
     assert files["key"].stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700, "directories it creates are private"
+    assert (tmp_path / "new" / "out").stat().st_mode & 0o777 == 0o700
     assert files["ca"].name == "ca.crt" and files["conf"].read_text() == "x"
+    shared = tmp_path / "conf.d"
+    shared.mkdir(mode=0o755)
+    write_bundle(shared, conf="x", cert_pem="c", key_pem="k", ca_cert_pem="ca", registry_host=REGISTRY,
+                 private_dir=False)
+    assert shared.stat().st_mode & 0o777 == 0o755, "a directory the operator chose keeps its mode"
+
+
+def test_default_bundle_directory_is_outside_the_checkout(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    expected = tmp_path / "state" / "nexus-registry" / "nexus-registry" / "prod"
+    assert bundle_dir(None, "nexus-registry", "prod", ROOT) == expected
+    monkeypatch.delenv("XDG_STATE_HOME")
+    assert bundle_dir(None, "p", "s", ROOT) == Path.home() / ".local" / "state" / "nexus-registry" / "p" / "s"
+    assert bundle_dir("out/proxy", "p", "s", tmp_path) == tmp_path / "out" / "proxy"
+    assert bundle_dir("/srv/nginx", "p", "s", tmp_path) == Path("/srv/nginx")
+
+
+def test_output_dir_inside_the_project_must_be_ignored_by_git(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    assert output_dir_problem(None, REGISTRY, project) is None
+    assert output_dir_problem(str(tmp_path / "elsewhere"), REGISTRY, project) is None
+    not_a_checkout = output_dir_problem("reverse-proxy", REGISTRY, project)
+    assert not_a_checkout and "inside the project" in not_a_checkout and "add it to .gitignore" in not_a_checkout
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    assert output_dir_problem("reverse-proxy/prod", REGISTRY, project), "tracked by git: refused"
+    assert output_dir_problem(str(project / "reverse-proxy"), REGISTRY, project), "absolute paths too"
+    (project / ".gitignore").write_text("reverse-proxy/\n")
+    assert output_dir_problem("reverse-proxy/prod", REGISTRY, project) is None
+    assert output_dir_problem(".", REGISTRY, project), "the project root itself is never ignored"
 
 
 def test_schema_defaults_match_settings_defaults():
@@ -287,8 +328,9 @@ def test_schema_defaults_match_settings_defaults():
     assert declared == {
         "listenPort": settings.listen_port, "tlsCertPath": settings.tls_cert_path,
         "tlsKeyPath": settings.tls_key_path, "upstreamHost": settings.upstream_host,
-        "timeoutSeconds": settings.timeout_seconds, "outputDir": settings.output_dir,
+        "timeoutSeconds": settings.timeout_seconds,
     }
+    assert settings.output_dir is None, "no outputDir: the per-stack directory outside the checkout"
 
 
 def test_schema_is_valid_documented_and_closed():
@@ -299,3 +341,48 @@ def test_schema_is_valid_documented_and_closed():
     validator = Draft202012Validator(schema)
     assert not list(validator.iter_errors({"registryHost": REGISTRY, "pullRepository": "g", "pushRepository": "h"}))
     assert list(validator.iter_errors({"registryHost": REGISTRY, "pullRepository": "g"}))
+
+
+# --- where the private key goes (through the engine) -----------------------------------------------
+def proxied_registry(port: int, **proxy: Any) -> dict[str, Any]:
+    hosted, group = free_ports(2)
+    return {
+        "repositories": [{"name": "ybcard", "type": "hosted", "httpPort": hosted},
+                         {"name": "hub-group", "type": "group", "httpPort": group, "members": ["ybcard"]}],
+        "tls": {"hostnames": [REGISTRY]},
+        "reverseProxy": {"registryHost": REGISTRY, "pullRepository": "hub-group", "pushRepository": "ybcard",
+                         "listenPort": port, **proxy},
+    }
+
+
+@pytest.mark.engine
+def test_the_private_key_is_written_outside_the_checkout_and_said_where(workspace, nexus):
+    configure(workspace, nexus, proxied_registry(free_port()))
+    result = workspace.up()
+    state_home = Path(workspace.env["XDG_STATE_HOME"])
+    directory = state_home / "nexus-registry" / "nexus-registry" / workspace.stack
+    assert f"reverse proxy files for {REGISTRY} written to {directory} (private key {REGISTRY}.key, mode 0600)" \
+        in result.output
+    outputs = json.loads(workspace.pulumi("stack", "output", "--json", "--stack", workspace.stack, check=True).stdout)
+    assert outputs["reverseProxyDir"] == str(directory)
+    assert sorted(p.name for p in directory.iterdir()) == sorted(
+        ["ca.crt", "nexus-registry.conf", f"{REGISTRY}.crt", f"{REGISTRY}.key"])
+    assert (directory / f"{REGISTRY}.key").stat().st_mode & 0o777 == 0o600
+    for level in (directory, directory.parent, directory.parent.parent):
+        assert level.stat().st_mode & 0o777 == 0o700
+    assert not [p for p in workspace.root.rglob("*.key")], "nothing with a key inside the project"
+
+
+@pytest.mark.engine
+def test_an_output_dir_inside_the_project_is_refused_unless_git_ignores_it(workspace, nexus):
+    configure(workspace, nexus, proxied_registry(free_port(), outputDir="reverse-proxy/test"))
+    refused = workspace.preview()
+    assert refused.code != 0
+    assert "reverseProxy.outputDir: 'reverse-proxy/test' is inside the project" in refused.output
+    assert "add it to .gitignore" in refused.output
+    assert nexus.writes() == []
+    subprocess.run(["git", "init", "-q", str(workspace.root)], check=True)
+    (workspace.root / ".gitignore").write_text("reverse-proxy/\n")
+    workspace.up()
+    key = workspace.root / "reverse-proxy" / "test" / f"{REGISTRY}.key"
+    assert key.stat().st_mode & 0o777 == 0o600

@@ -134,7 +134,7 @@ def test_local_stack_is_the_seed_004_registry():
 def test_prod_stack_previews_against_the_emulator(workspace, nexus, tmp_path):
     values = _without_secrets(yaml.safe_load((STACK_DIR / "Pulumi.prod.yaml").read_text())["config"])
     values = copy.deepcopy({key.split(":", 1)[1]: value for key, value in values.items()})
-    nexus_settings = {k: v for k, v in values.pop("nexus").items() if k != "url"}
+    nexus_settings = {k: v for k, v in values.pop("nexus").items() if k not in ("url", "tls")}  # plain HTTP here
     values["reverseProxy"]["outputDir"] = str(tmp_path / "bundle")
     configure(workspace, nexus, values, {
         "blobStores[0].secretAccessKey": "example-secret-key",

@@ -1,9 +1,12 @@
 """`python -m tests.emulator --port PORT [--host H] [--data-dir DIR] [--nexus-version V]
-[--edition community|pro] [--admin-password PW] [--skip-default-repositories]`
+[--edition community|pro] [--admin-password PW] [--skip-default-repositories]
+[--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]`
 
 Prints one line with the base URL once it accepts connections, then serves until killed.
 Without --admin-password it behaves like a first start: a random admin password in
-DIR/admin.password and, on Community Edition 3.77+, the EULA not yet accepted.
+DIR/admin.password and, on Community Edition 3.77+, the EULA not yet accepted. With
+--tls-cert/--tls-key the REST API is served over HTTPS only (like Jetty with jetty-https.xml);
+--tls-client-ca also requires a client certificate signed by that CA (mutual TLS).
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .server import Emulator
+from .server import Emulator, server_tls_context
 from .state import DEFAULT_VERSION, NexusState, Options, parse_version
 
 
@@ -29,7 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin-password", help="start as an already set-up instance")
     parser.add_argument("--skip-default-repositories", action="store_true",
                         help="like nexus.skipDefaultRepositories=true")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the certificate's PEM private key")
+    parser.add_argument("--tls-client-ca", help="require client certificates signed by this PEM CA")
     args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key) or (args.tls_client_ca and not args.tls_cert):
+        parser.error("--tls-cert and --tls-key go together; --tls-client-ca needs them")
+    try:
+        tls = server_tls_context(args.tls_cert, args.tls_key, args.tls_client_ca) if args.tls_cert else None
+    except (OSError, ValueError) as exc:
+        parser.error(f"cannot load the TLS files: {exc}")
     try:
         parse_version(args.nexus_version)
     except ValueError:
@@ -44,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                                skip_default_repositories=args.skip_default_repositories,
                                host=args.host))
     emulator = Emulator(state)
-    emulator.serve(args.host, args.port)
+    emulator.serve(args.host, args.port, tls=tls)
     print(f"Nexus emulator {state.server_header} ready at {emulator.base_url} "
           f"(data dir {data_dir})", flush=True)
     stop = threading.Event()

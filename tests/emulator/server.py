@@ -1,10 +1,17 @@
-"""The emulator's HTTP server: REST under /service/rest, a control API under /__emulator/."""
+"""The emulator's HTTP server: REST under /service/rest, a control API under /__emulator/.
+
+Like Nexus's Jetty with `jetty-https.xml`, it can serve HTTPS instead of HTTP (`serve(...,
+tls=context)`, `--tls-cert/--tls-key` on the command line), and like a TLS-terminating proxy in
+front of it, require client certificates signed by a given CA (`--tls-client-ca`). The docker
+connectors stay plain HTTP (httpPort).
+"""
 from __future__ import annotations
 
 import base64
 import binascii
 import json
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -190,8 +197,9 @@ class Emulator:
         return Response.json({"error": f"unknown control call {req.method} {req.path}"}, 404)
 
     # --- lifecycle --------------------------------------------------------------------------
-    def serve(self, host: str, port: int) -> "_Server":
+    def serve(self, host: str, port: int, tls: Optional[ssl.SSLContext] = None) -> "_Server":
         self.httpd = _Server((host, port), _make_handler(self))
+        self.httpd.tls = tls
         self.state.options.host = host
         thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
                                   name="nexus-emulator", daemon=True)
@@ -205,7 +213,7 @@ class Emulator:
     def base_url(self) -> str:
         assert self.httpd is not None
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.httpd.tls else 'http'}://{host}:{port}"
 
     def shutdown(self) -> None:
         for ext in self.extensions:
@@ -221,6 +229,36 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 512
     daemon_threads = True
     allow_reuse_address = True
+    tls: Optional[ssl.SSLContext] = None
+    handshake_failures = 0
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """With TLS, the handshake runs in the request's thread (Handler.setup), so one slow or
+        refused client never holds up the accept loop."""
+        sock, address = super().get_request()
+        if self.tls is not None:
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A refused TLS handshake (unknown CA, no client certificate) is the client's problem,
+        as in Jetty: counted, not printed. Anything else is the emulator's and is printed."""
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            self.handshake_failures += 1
+            return
+        super().handle_error(request, client_address)
+
+
+def server_tls_context(cert_file: str, key_file: str, client_ca_file: Optional[str] = None) -> ssl.SSLContext:
+    """Server side: certificate chain and key; with `client_ca_file`, client certificates signed
+    by that CA are required (mutual TLS)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert_file, key_file)
+    if client_ca_file:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cafile=client_ca_file)
+    return context
 
 
 def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
@@ -234,6 +272,13 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, fmt: str, *args: Any) -> None:  # quiet: the request log has it
             pass
+
+        def setup(self) -> None:
+            if isinstance(self.request, ssl.SSLSocket):
+                self.request.settimeout(30)
+                self.request.do_handshake()  # raises for a refused client: handle_error counts it
+                self.request.settimeout(None)
+            super().setup()
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
