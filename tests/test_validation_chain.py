@@ -96,7 +96,7 @@ def test_bad_shapes_and_numbers_are_reported_first_never_a_traceback(workspace, 
     assert_refused(
         result, nexus,
         "blobStores[0].softQuota.limitMb: 10000000000000 is greater than the maximum of 9223372036854",
-        "blobStores[1].softQuota: must be an object (fields: limitMb, type), not 512",
+        "blobStores[1].softQuota: must be an object (fields: limitBytes, limitMb, type), not 512",
         "repositories[3].httpPort: 70000 is greater than the maximum of 65535",
         "repositories[1].contentMaxAge: 2147483648 is greater than the maximum of 2147483647")
     assert "Unevaluated properties" not in result.output and "Allowed here" not in result.output
