@@ -15,9 +15,11 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
 REST_PREFIX = "/service/rest"
+TAKEOVER_PREFIX = "takeover:"  # run caches of the create path (components.provider.TakeoverLists)
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 _SERVER_HEADER = re.compile(r"Nexus/(?P<version>[\d.]+)(?:-\d+)?\s*\((?P<edition>[A-Z]+)\)")
@@ -34,6 +36,14 @@ class NexusError(Exception):
         self.message = message
         self.ids = ids or []
         super().__init__(f"Nexus answered {status} to {method} {path}: {message}")
+
+
+    @property
+    def may_mean_exists(self) -> bool:
+        """A refused create that may be Nexus saying "already exists": a duplicate is a 400 list
+        or object on most endpoints, a 409 on some, and a bare 500 for users (nexus-public#1047:
+        the DuplicateUserException escapes as `ERROR: (ID …)`), so a look at the server decides."""
+        return self.method == "POST" and self.status in (400, 409, 500)
 
 
 class NexusUnreachable(NexusError):
@@ -202,6 +212,12 @@ class NexusClient:
                                             timeout=self.connection.timeout,
                                             auth=None if auth else _NoAuth())
         except requests.RequestException as exc:
+            if method == "POST" and _may_have_reached_nexus(exc):
+                # A POST that reached Nexus is never sent twice: Nexus may have applied it.
+                raise NexusUnreachable(method, path, 0,
+                                       f"no answer from {self.connection.url} within "
+                                       f"{self.connection.timeout:g} s; not retried, since Nexus "
+                                       f"may have applied it ({type(exc).__name__})") from None
             raise NexusUnreachable(method, path, 0,
                                    f"no answer from {self.connection.url} after "
                                    f"{self.connection.retries} retries ({type(exc).__name__}: "
@@ -226,6 +242,8 @@ class NexusClient:
         finally:
             for name in invalidates:
                 self.invalidate(name)
+                if method == "DELETE":  # creation's lists must not find a deleted object again
+                    self.invalidate(TAKEOVER_PREFIX + name)
 
     # --- server facts (once per run) --------------------------------------------------------
     def _learn_server(self, response: requests.Response) -> None:
@@ -315,11 +333,29 @@ class NexusClient:
         with self._lock:
             self._lists.pop(name, None)
 
+    def accepts_login(self, username: str, password: str) -> bool:
+        """Whether Nexus accepts these credentials: a read with them is refused with 401 only
+        for a wrong password (or a disabled user); 200 and 403 (no privilege) both mean yes."""
+        response = self.session.request("GET", f"{self.connection.url}{REST_PREFIX}/v1/security/users",
+                                        params={"userId": username}, auth=(username, password),
+                                        headers={"Accept": "application/json"},
+                                        timeout=self.connection.timeout)
+        return response.status_code != 401
+
 
 class _NoAuth(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers.pop("Authorization", None)
         return request
+
+
+def _may_have_reached_nexus(exc: requests.RequestException) -> bool:
+    """False only when no connection was made (refused, connect timeout): then nothing was
+    sent, and urllib3 already retried it like any other method."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return not isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 def _short(exc: Exception) -> str:

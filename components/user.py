@@ -48,6 +48,10 @@ class UserProvider(NexusProvider):
                      f"--path 'security.passwords.{spec['userId']}' <password>")]
         return []
 
+    def write_only_unverified(self, client: NexusClient, spec: Spec) -> bool:
+        """Nexus never answers a password, but it accepts or refuses a login with it."""
+        return bool(spec.get("password")) and not client.accepts_login(spec["userId"], spec["password"])
+
     def fetch(self, client: NexusClient, object_id: str) -> Optional[dict[str, Any]]:
         users = client.cached_list("users", "/v1/security/users")
         return next((u for u in users if u.get("userId") == object_id), None)
