@@ -15,7 +15,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, ConfigureRequest, CreateR
                             DiffResult, ReadResult, ResourceProvider, UpdateResult)
 
 from . import client as nexus
-from . import interrupted
+from . import interrupted, lifeline
 from .client import NexusClient, NexusError, NexusUnreachable
 
 PROVIDER_KEY = "__provider"
@@ -135,6 +135,7 @@ class NexusProvider(ResourceProvider):
 
     # --- Pulumi plumbing --------------------------------------------------------------------
     def configure(self, req: ConfigureRequest) -> None:
+        lifeline.hold()  # exit with the engine: a killed `pulumi` must not leave us running
         nexus.use_stack_config(getattr(req.config, "_props", {}))
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:

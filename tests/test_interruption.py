@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -33,7 +34,7 @@ from components.role import RoleProvider
 from components.routing_rule import RoutingRuleProvider
 from components.user import UserProvider
 from tests.conftest import ADMIN_PASSWORD
-from tests.harness import EmulatorProcess, Workspace, pulumi_binary, temp_dir
+from tests.harness import EmulatorProcess, Workspace, install_cli, nexusctl, pulumi_binary, temp_dir
 
 PROJECT = "nexus-registry"
 
@@ -194,3 +195,227 @@ def test_a_post_without_answer_says_what_the_next_run_does(emulator):
     message = str(failed.value)
     assert "not retried" in message and "next `pulumi up`" in message and "takes it over" in message
     assert writes(emulator) == [("POST", "/service/rest/v1/security/roles")]  # sent once, never again
+
+
+# --- through the real chain ----------------------------------------------------------------------
+HOSTED_POSTS = "/service/rest/v1/repositories/docker/hosted"
+
+
+def small_stack(count: int = 6) -> dict[str, Any]:
+    """Objects enough for a kill half-way: hosted repositories (slowed down by a fault), a
+    content selector, a privilege, a role and a user that refer to them."""
+    return {
+        "repositories": [{"name": f"team-{i}", "type": "hosted", "protect": False} for i in range(count)],
+        "security": {
+            "contentSelectors": [{"name": "team-images", "expression": 'format == "docker"'}],
+            "privileges": [{"name": "team-pull", "type": "repository-view", "format": "docker",
+                            "repository": "team-0", "actions": ["READ", "BROWSE"]}],
+            "roles": [{"id": "team-pullers", "privileges": ["team-pull"]}],
+            "users": [{"userId": "team-robot", "roles": ["team-pullers"]}],
+        },
+    }
+
+
+SECRETS = {"security.passwords.team-robot": "Team-Robot-Pw-1"}
+
+
+def configure(ws: Workspace, emulator: Any, values: dict[str, Any], **nexus: Any) -> None:
+    ws.configure({"nexus": {"url": emulator.url, **nexus}, **values},
+                 {"adminPassword": emulator.password, **SECRETS})
+
+
+def on_server(emulator: Any) -> dict[str, Any]:
+    """What the stack manages on the server, by kind (names only, built-ins left out)."""
+    state = emulator.state()
+    return {"repositories": sorted(n for n, r in state["repositories"].items() if r.get("format") == "docker"),
+            "content_selectors": sorted(state["content_selectors"]),
+            "privileges": sorted(n for n, p in state["privileges"].items() if not p.get("readOnly")),
+            "roles": sorted(n for n, r in state["roles"].items() if not r.get("readOnly")),
+            "users": sorted(set(state["users"]) - {"admin", "anonymous"})}
+
+
+def expected(values: dict[str, Any]) -> dict[str, Any]:
+    security = values["security"]
+    return {"repositories": sorted(r["name"] for r in values["repositories"]),
+            "content_selectors": sorted(c["name"] for c in security["contentSelectors"]),
+            "privileges": sorted(p["name"] for p in security["privileges"]),
+            "roles": sorted(r["id"] for r in security["roles"]),
+            "users": sorted(u["userId"] for u in security["users"])}
+
+
+def assert_converged(ws: Workspace, emulator: Any, values: dict[str, Any]) -> None:
+    preview = ws.pulumi("preview", "--expect-no-changes")
+    assert preview.code == 0, preview.output
+    drift = ws.refresh_check()
+    assert drift.code == 0, drift.output
+    assert on_server(emulator) == expected(values)
+
+
+def start_up(ws: Workspace, through_nexusctl: bool) -> subprocess.Popen:
+    cmd = ([sys.executable, "-m", "nexusctl", "pulumi", ws.stack, "up", "--yes", "--skip-preview"]
+           if through_nexusctl else
+           [pulumi_binary(), "up", "--yes", "--skip-preview", "--stack", ws.stack, "--non-interactive"])
+    return subprocess.Popen(cmd, cwd=ws.root, env=ws.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def wait_for_posts(emulator: Any, count: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(1 for r in emulator.requests() if r["method"] == "POST" and r["path"] == HOSTED_POSTS) >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the run never got that far")
+
+
+def process_tree(root: int) -> dict[int, str]:
+    """pid -> command line of every live descendant of `root`."""
+    listing = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,stat=,args="], capture_output=True, text=True).stdout
+    rows = [line.split(None, 3) for line in listing.splitlines() if line.strip()]
+    children: dict[int, list[tuple[int, str, str]]] = {}
+    for pid, ppid, stat, args in ((int(r[0]), int(r[1]), r[2], r[3] if len(r) > 3 else "") for r in rows):
+        children.setdefault(ppid, []).append((pid, stat, args))
+    found: dict[int, str] = {}
+    pending = [root]
+    while pending:
+        for pid, stat, args in children.get(pending.pop(), []):
+            if not stat.startswith("Z"):
+                found[pid] = args
+            pending.append(pid)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return not Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
+def end(pids: Any) -> None:
+    """Test cleanup: processes this test started and the engine left behind."""
+    for pid in pids:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def engine_ws(tmp_path: Path, nexus: Any) -> Iterator[Workspace]:
+    ws = Workspace.create(tmp_path)
+    install_cli(ws)
+    yield ws
+
+
+@pytest.mark.engine
+def test_a_create_answered_after_the_timeout_is_taken_over_by_the_next_plain_up(engine_ws, nexus):
+    """Nexus finishes the create after the client gave up: the run fails saying what the next
+    one does, and the next plain `up` records the object without creating it twice."""
+    values = small_stack(2)
+    configure(engine_ws, nexus, values, timeoutSeconds=2)
+    nexus.fault(method="POST", path=HOSTED_POSTS, delay=4)
+    failed = engine_ws.up(check=False)
+    assert failed.code != 0
+    assert "within 2 s" in failed.output and "the next `pulumi up` finds it and takes it over" in failed.output
+    deadline = time.monotonic() + 30
+    while len(on_server(nexus)["repositories"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)  # the slow create lands on the server after all
+    nexus.clear_log()
+    engine_ws.up()
+    sent = [(w["method"], w["path"]) for w in nexus.writes()]
+    assert sent.count(("POST", HOSTED_POSTS)) == 1, sent  # tried once, refused as a duplicate: taken over
+    assert len(set(sent)) == len(sent) and all(method == "POST" for method, _ in sent), sent
+    assert_converged(engine_ws, nexus, values)
+
+
+@pytest.mark.engine
+def test_an_up_killed_after_some_creates_is_converged_by_the_next_plain_up(engine_ws, nexus):
+    """SIGKILL of a plain `pulumi up` (per-step checkpoints) half-way: the objects it created are
+    taken over by the next plain `up`, and the dynamic provider does not outlive the engine."""
+    values = small_stack()
+    configure(engine_ws, nexus, values)
+    nexus.fault(method="POST", path=HOSTED_POSTS, delay=1, count=100)
+    run = start_up(engine_ws, through_nexusctl=False)
+    wait_for_posts(nexus, 3)
+    left = process_tree(run.pid)
+    run.kill()
+    run.communicate()
+    provider = [pid for pid, args in left.items() if "pulumi.dynamic" in args]
+    assert provider, left
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in provider) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    still = [pid for pid in provider if alive(pid)]
+    end(left)  # the language host waits for its 5-minute engine health check (README)
+    assert not still, "the dynamic provider outlived the killed engine"
+    nexus.control("DELETE", "faults")
+    pending = engine_ws.export()["deployment"].get("pending_operations") or []
+    assert pending, "the killed run left no pending creates"
+    assert "currently locked" in engine_ws.up(check=False).output
+    engine_ws.pulumi("cancel", "--yes", check=True)  # what plain pulumi needs; nexusctl does it itself
+
+    engine_ws.up()
+    assert_converged(engine_ws, nexus, values)
+
+
+@pytest.mark.engine
+def test_a_killed_project_up_leaves_no_process_and_no_lock_behind(engine_ws, nexus):
+    """`make up` / nexusctl (no per-step checkpoints): pulumi killed half-way; nexusctl ends what
+    it left running, the next run clears the stale lock and converges."""
+    values = small_stack()
+    configure(engine_ws, nexus, values)
+    nexus.fault(method="POST", path=HOSTED_POSTS, delay=1, count=100)
+    run = start_up(engine_ws, through_nexusctl=True)
+    wait_for_posts(nexus, 3)
+    pulumi = next(pid for pid, args in process_tree(run.pid).items() if "pulumi up" in args)
+    left = process_tree(pulumi)
+    os.kill(pulumi, signal.SIGKILL)
+    output, _ = run.communicate(timeout=30)
+    assert "ended" in output and "the interrupted pulumi left running" in output
+    try:
+        assert not [pid for pid in left if alive(pid)], left
+    finally:
+        end(left)
+    nexus.control("DELETE", "faults")
+
+    done = nexusctl(engine_ws, "pulumi", engine_ws.stack, "up", "--yes", "--skip-preview")
+    assert done.code == 0, done.output
+    assert "cleared the stack lock left by pulumi" in done.output
+    assert_converged(engine_ws, nexus, values)
+
+
+@pytest.mark.engine
+def test_an_object_changed_in_config_after_the_kill_is_taken_over_from_the_stack_record(engine_ws, nexus):
+    """The config changed between the killed run and the next: the object differs, so a plain
+    `up` refuses it (it cannot tell it from someone else's); the project's `up` reads the
+    interrupted run's pending creates from the state, takes it over, and clears them."""
+    values = small_stack()
+    configure(engine_ws, nexus, values)
+    nexus.fault(method="POST", path=HOSTED_POSTS, delay=1, count=100)
+    run = start_up(engine_ws, through_nexusctl=False)
+    wait_for_posts(nexus, 3)
+    left = process_tree(run.pid)
+    run.kill()
+    run.communicate()
+    end(left)
+    nexus.control("DELETE", "faults")
+    time.sleep(1.5)  # the creates in flight land
+    pending = {op["resource"]["inputs"].get("name") for op in engine_ws.export()["deployment"]["pending_operations"]}
+    made = set(on_server(nexus)["repositories"])
+    changed = sorted(pending & made)[0]
+    next(r for r in values["repositories"] if r["name"] == changed)["writePolicy"] = "DENY"
+    configure(engine_ws, nexus, values)
+    engine_ws.pulumi("cancel", "--yes", check=True)
+
+    refused = engine_ws.up(check=False)
+    assert refused.code != 0
+    assert f"'{changed}' already exists" in refused.output and "writePolicy" in refused.output
+    done = nexusctl(engine_ws, "pulumi", engine_ws.stack, "up", "--yes", "--skip-preview")
+    assert done.code == 0, done.output
+    assert "an interrupted run of this stack created" in done.output
+    assert nexus.state()["repositories"][changed]["storage"]["writePolicy"].upper() == "DENY"
+    # The engine keeps pending creates (and warns at every `up`) until cleared: the project's
+    # `up` clears those whose objects are in the state now.
+    assert "cleared the interrupted run's pending creates" in done.output
+    assert not engine_ws.export()["deployment"].get("pending_operations")
+    assert engine_ws.pulumi("preview", "--expect-no-changes").code == 0
+    assert on_server(nexus) == expected(values)
