@@ -419,3 +419,39 @@ def test_an_object_changed_in_config_after_the_kill_is_taken_over_from_the_stack
     assert not engine_ws.export()["deployment"].get("pending_operations")
     assert engine_ws.pulumi("preview", "--expect-no-changes").code == 0
     assert on_server(nexus) == expected(values)
+
+
+def test_project_commands_repair_what_a_killed_run_left_in_the_file_backend(tmp_path):
+    """A 0-byte `.attrs` sidecar ("failed to load checkpoint: EOF" for every command, `pulumi
+    cancel` included), an unreadable state file, a lock of a process gone from this machine:
+    the project's commands put each right and say so; a lock held on another machine stays."""
+    ws = Workspace.create(tmp_path)
+    install_cli(ws)
+    stacks = tmp_path / "state" / ".pulumi" / "stacks" / PROJECT
+    (stacks / "test.json.attrs").write_bytes(b"")
+    assert "failed to load checkpoint: EOF" in ws.pulumi("cancel", "--yes").output
+    state = stacks / "test.json"
+    good = state.read_bytes()
+    state.write_bytes(good[: len(good) // 2])
+    locks = tmp_path / "state" / ".pulumi" / "locks" / "organization" / PROJECT / "test"
+    locks.mkdir(parents=True, exist_ok=True)  # the cancel attempt made it
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = locks / "1b2e6b9c-0000-4000-8000-000000000001.json"
+    stale.write_text(json.dumps({"pid": gone.pid, "username": "ci", "hostname": os.uname().nodename,
+                                 "timestamp": "2026-01-01T00:00:00Z"}))
+
+    done = nexusctl(ws, "pulumi", "test", "stack", "export")
+    assert done.code == 0, done.output
+    assert json.loads(done.stdout)["version"] == 3
+    assert "rebuilt" in done.stderr and "test.json.attrs" in done.stderr
+    assert "could not be read" in done.stderr and "restored the backup" in done.stderr
+    assert "cleared the stack lock left by pulumi" in done.stderr and not stale.exists()
+    assert ws.pulumi("cancel", "--yes").code == 0  # plain pulumi works again
+
+    foreign = locks / "1b2e6b9c-0000-4000-8000-000000000002.json"
+    foreign.write_text(json.dumps({"pid": 1, "username": "ci", "hostname": "ci-runner-7",
+                                   "timestamp": "2026-01-01T00:00:00Z"}))
+    kept = nexusctl(ws, "pulumi", "test", "stack", "export")
+    assert "locked by a run on ci-runner-7" in kept.stderr and "pulumi cancel" in kept.stderr
+    assert foreign.exists()
