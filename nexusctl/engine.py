@@ -15,6 +15,7 @@ from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import yaml
 
+from components import stack_files
 from components.interrupted import RECORD_ENV
 from components.interrupted import write_record as record_creates
 
@@ -127,6 +128,10 @@ def stack_values(stack: str, env: Mapping[str, str], show_secrets: bool = False)
             values[key[len(prefix):]] = entry["objectValue"]
         elif "value" in entry:
             values[key[len(prefix):]] = entry["value"]
+    side = stack_files.merge(values, stack_files.folder(stack, ROOT))  # stacks/<stack>/*.yaml
+    if side.problems:
+        raise StackError("; ".join(f"{where}: {what}" for where, what in side.problems))
+    values = side.values
     if "nexus" not in values:
         raise StackError(f"stack '{stack}' has no nexus config: pulumi config set --path nexus.url "
                          "http://host:8081 --stack " + stack)
