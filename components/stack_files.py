@@ -30,6 +30,8 @@ SIDE_LISTS: tuple[tuple[str, ...], ...] = (
     ("retention",), ("webhooks",), ("security", "contentSelectors"), ("security", "privileges"),
     ("security", "roles"), ("security", "users"), ("security", "ldap"))
 SUFFIX = ".yaml"
+# libyaml's parser when PyYAML has it (10x faster on thousands of entries); same marks.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -147,7 +149,7 @@ def _list_at(values: dict[str, Any], path: Sequence[str]) -> Optional[list[Any]]
 def _read(file: Path) -> tuple[list[Any], dict[tuple[int, str], int], Optional[tuple[str, str]]]:
     """(entries, {(index, sub path): line}, problem as (position, message))."""
     try:
-        loader = yaml.SafeLoader(file.read_text())
+        loader = FAST_LOADER(file.read_text())
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
