@@ -234,6 +234,10 @@ class NexusProvider(ResourceProvider):
         pulumi.log.info(f"{why} existing {self.kind} '{name}': updating {', '.join(differences)}")
         self._update(client, spec, current)
 
+    def matches(self, doc: Mapping[str, Any], spec: Spec) -> bool:
+        """Whether the server's document is what the config asks for (write-only secrets aside)."""
+        return not self.differences(self._with_carried(self.to_spec(doc, spec), spec), spec)
+
     def differences(self, current: Spec, spec: Spec) -> list[str]:
         """Nexus fields in which the server's object differs from the config."""
         return sorted(k for k in set(current) | set(spec)

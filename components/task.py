@@ -330,6 +330,10 @@ class TaskProvider(NexusProvider):
         existing = self.existing(client, spec)
         try:
             if existing is not None:
+                if self.matches(existing, spec):  # e.g. made by an interrupted run of this stack
+                    pulumi.log.info(f"{self.kind} '{spec['name']}' already exists and matches the config: "
+                                    "taken over without a write")
+                    return CreateResult(existing["id"], spec)
                 pulumi.log.info(f"adopting existing {self.kind} '{spec['name']}' ({existing['id']})")
                 self.update_remote_at(client, existing["id"], spec)
                 return CreateResult(existing["id"], spec)
@@ -348,7 +352,7 @@ class TaskProvider(NexusProvider):
         if found.get("type") != spec["type"]:
             raise AlreadyExists(f"a task named '{spec['name']}' of type {found.get('type')} already "
                                 f"exists; choose another name for this {spec['type']} task")
-        if not spec.get("adopt"):
+        if not spec.get("adopt") and not self.matches(found, spec):
             raise AlreadyExists(
                 f"task '{spec['name']}' already exists on the server (id {found['id']}) and this "
                 "stack does not manage it. To take it over (its settings will be updated to the "

@@ -455,3 +455,31 @@ def test_project_commands_repair_what_a_killed_run_left_in_the_file_backend(tmp_
     kept = nexusctl(ws, "pulumi", "test", "stack", "export")
     assert "locked by a run on ci-runner-7" in kept.stderr and "pulumi cancel" in kept.stderr
     assert foreign.exists()
+
+
+def test_tasks_and_webhooks_an_earlier_run_created_are_taken_over(tmp_path):
+    """Tasks and webhooks get ids from the server, so they are found by name / by URL: one that
+    matches the config is taken over (a webhook's secret, never answered, is sent again)."""
+    from components.task import TaskProvider
+    from components.webhook import WebhookProvider
+
+    server = EmulatorProcess(tmp_path / "data", version="3.94.0", admin_password=ADMIN_PASSWORD)
+    try:
+        task, hook = TaskProvider(), WebhookProvider()
+        task_spec = checked(task, {"name": "compact default", "type": "blobstore.compact",
+                                   "properties": {"blobstoreName": "default"},
+                                   "schedule": {"type": "daily", "time": "04:30"}})
+        hook_spec = checked(hook, {"name": "audit", "url": "https://hooks.example.org/audit",
+                                   "events": ["repository"], "secret": "Hook-Secret-1"})
+        new_run(server)
+        first = (task.create(dict(task_spec)).id, hook.create(dict(hook_spec)).id)
+        new_run(server)
+        server.clear_log()
+        again = (task.create(dict(task_spec)).id, hook.create(dict(hook_spec)).id)
+        assert again == first
+        assert writes(server) == [("PUT", f"/service/rest/v1/capabilities/{first[1]}")]
+        new_run(server)
+        with pytest.raises(AlreadyExists):
+            task.create(checked(task, {**task_spec, "schedule": {"type": "daily", "time": "05:00"}}))
+    finally:
+        server.stop()
