@@ -50,6 +50,7 @@ FLOOR = ROOT / "scripts" / "floor"
 # Share of N per kind; repositories take the rest.
 MIX = {"blobStores": 0.05, "contentSelectors": 0.05, "privileges": 0.10, "roles": 0.10, "users": 0.20}
 TIMEOUT = 3600
+NOTES = "<!-- notes: kept when the figures above are regenerated -->"
 
 
 # --- the stack ---------------------------------------------------------------------------------
@@ -347,7 +348,10 @@ def main() -> int:
               + " floor " + json.dumps({k: round(v.seconds, 1) for k, v in floor.items()}), flush=True)
     report["machine"] = machine()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(report, args.runs))
+    notes = ""  # the hand-written findings below the figures survive a re-run
+    if args.out.exists() and NOTES in args.out.read_text():
+        notes = args.out.read_text()[args.out.read_text().index(NOTES):]
+    args.out.write_text(render(report, args.runs) + ("\n" + notes if notes else ""))
     raw = ROOT / "reports" / "benchmark.json"
     raw.parent.mkdir(exist_ok=True)
     raw.write_text(json.dumps(report, indent=2))
