@@ -305,6 +305,11 @@ class TaskProvider(NexusProvider):
     def problems(self, spec: Spec) -> list[tuple[str, str]]:
         return [(f"schedule.{path}", reason) for path, reason in schedule_problems(spec["schedule"])]
 
+    def matches(self, doc: Mapping[str, Any], spec: Spec) -> bool:
+        """Before 3.94 the task list answers no schedule or properties: nothing to compare, so
+        a task found by name is never taken for this stack's own."""
+        return "enabled" in doc and super().matches(doc, spec)
+
     def fetch(self, client: NexusClient, object_id: str) -> Optional[dict[str, Any]]:
         return next((dict(t) for t in list_tasks(client) if t.get("id") == object_id), None)
 
