@@ -196,7 +196,9 @@ def with_side_files(cfg: StackConfig, project_dir: Optional[Path] = None) -> Sta
 def _nest(path: Sequence[Any], leaf: Any) -> Any:
     """Rebuild the config tree around one object so SECRET_PATHS patterns match it."""
     for part in reversed(path):
-        leaf = [None] * part + [leaf] if isinstance(part, int) else {part: leaf}
+        # An index as a mapping key: "*" matches it as it matches a list position, without a
+        # list as long as the index (which made a 5,000-object stack quadratic).
+        leaf = {part: leaf}
     return leaf
 
 
@@ -610,8 +612,9 @@ def security_problems(values: Mapping[str, Any], server: Optional[ServerFacts] =
             problems.append(Problem(f"security.passwords.{user['userId']}", f"user '{user['userId']}' needs a "
                                     f"password: pulumi config set --secret --path "
                                     f"'security.passwords.{user['userId']}' <password>"))
+    user_ids = {u["userId"] for u in users}
     for user_id in passwords:
-        if not any(u["userId"] == user_id for u in users):
+        if user_id not in user_ids:
             problems.append(Problem(f"security.passwords.{user_id}", f"no user '{user_id}' is declared "
                                     "(in security.users or security.pushers)"))
     for i, role in enumerate(roles):

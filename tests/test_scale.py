@@ -13,7 +13,8 @@ import yaml
 
 import pulumi.log
 import pulumi.runtime.resource
-from components import config, sdk_logs, stack_files
+from pulumi.runtime.proto import source_pb2
+from components import config, sdk_overhead, stack_files
 from components.config import StackConfig
 from nexusctl import engine
 from nexusctl.engine import CONFIG_ENV_LIMIT, StackError, check_config_size, config_env_size
@@ -138,18 +139,60 @@ def test_the_committed_stacks_are_far_below_the_limit():
         check_config_size(stack, root=ROOT)
 
 
-# --- the SDK's debug lines -----------------------------------------------------------------------
+# --- the SDK's per-resource costs --------------------------------------------------------------
 def test_sdk_debug_lines_stay_in_the_program_unless_asked_for(monkeypatch):
-    for module in sdk_logs.CHATTY:
+    for module in sdk_overhead.CHATTY:
         monkeypatch.setattr(module, "log", pulumi.log)
-    monkeypatch.setenv(sdk_logs.SWITCH, "1")
-    sdk_logs.quiet()
+    monkeypatch.setenv(sdk_overhead.SWITCH, "1")
+    sdk_overhead.quiet_debug_lines()
     assert pulumi.runtime.resource.log is pulumi.log
-    monkeypatch.delenv(sdk_logs.SWITCH)
-    sdk_logs.quiet()
+    monkeypatch.delenv(sdk_overhead.SWITCH)
+    sdk_overhead.quiet_debug_lines()
     shim = pulumi.runtime.resource.log
-    assert shim.debug is sdk_logs._no_debug
+    assert shim.debug is sdk_overhead._no_debug
     assert (shim.info, shim.warn, shim.error) == (pulumi.log.info, pulumi.log.warn, pulumi.log.error)
+
+
+class _Base:  # stands for pulumi's Resource, CustomResource and a concrete resource class
+    def __init__(self, trace: Any) -> None:
+        self.traces = (trace(), sdk_overhead._SDK_STACK_TRACE())
+
+
+class _Custom(_Base):
+    def __init__(self, trace: Any) -> None:
+        super().__init__(trace)
+
+
+class _Concrete(_Custom):
+    def __init__(self, trace: Any) -> None:
+        super().__init__(trace)
+
+
+def _declare_in_user_code(depth: int) -> Any:
+    return _declare_in_user_code(depth - 1) if depth else _Concrete(sdk_overhead.stack_trace)
+
+
+@pytest.mark.parametrize("depth", [0, 3])
+def test_stack_traces_are_the_sdks_without_reading_source(depth):
+    ours, sdk = _declare_in_user_code(depth).traces
+    assert len(sdk.frames) > depth
+    # The SDK's call sits one line below ours in _Base; everything from user code outward is equal.
+    assert list(ours.frames) == list(sdk.frames)
+
+
+def test_stack_trace_without_three_constructors_is_empty_like_the_sdks():
+    assert sdk_overhead.stack_trace() == sdk_overhead._SDK_STACK_TRACE() == source_pb2.StackTrace()
+
+
+def test_a_stateless_provider_is_pickled_once_per_class():
+    from components.docker_hosted import DockerHostedProvider
+
+    first = sdk_overhead.serialize_provider(DockerHostedProvider())
+    assert first == sdk_overhead._SDK_SERIALIZE(DockerHostedProvider())
+    assert sdk_overhead.serialize_provider(DockerHostedProvider()) is first
+    stateful = DockerHostedProvider()
+    stateful.note = "state"  # type: ignore[attr-defined]
+    assert sdk_overhead.serialize_provider(stateful) != first
 
 
 # --- through the real chain ----------------------------------------------------------------------
