@@ -8,6 +8,8 @@ refresh report nothing. Subclasses supply the object-specific parts (the hooks b
 from __future__ import annotations
 
 import copy
+import threading
+from collections import OrderedDict
 from typing import Any, ClassVar, Mapping, Optional, Sequence
 
 import pulumi
@@ -39,8 +41,30 @@ def compact(spec: Mapping[str, Any]) -> Spec:
 def find_by_name(items: Sequence[Mapping[str, Any]], name: str,
                  key: str = "name") -> Optional[dict[str, Any]]:
     """Nexus names are unique case-insensitively, so lookups are too."""
-    wanted = name.lower()
-    return next((dict(item) for item in items if str(item.get(key, "")).lower() == wanted), None)
+    return find_by(items, key, name, ignore_case=True)
+
+
+_INDEXES: "OrderedDict[tuple[int, str, bool], tuple[Sequence[Any], dict[str, Mapping[str, Any]]]]" = OrderedDict()
+_INDEX_LOCK = threading.Lock()
+
+
+def find_by(items: Sequence[Mapping[str, Any]], key: str, value: str,
+            ignore_case: bool = False) -> Optional[dict[str, Any]]:
+    """The item whose `key` is `value`, from an index built once per list: a refresh reads N
+    objects from one cached list, and a scan per object would make it quadratic."""
+    wanted = str(value).lower() if ignore_case else str(value)
+    with _INDEX_LOCK:
+        found = _INDEXES.get((id(items), key, ignore_case))
+        if found is None or found[0] is not items:
+            index: dict[str, Mapping[str, Any]] = {}
+            for item in items:
+                name = str(item.get(key, ""))
+                index.setdefault(name.lower() if ignore_case else name, item)
+            found = _INDEXES[(id(items), key, ignore_case)] = (items, index)
+            while len(_INDEXES) > 32:  # the lists of the current run; older ones were reloaded
+                _INDEXES.popitem(last=False)
+    item = found[1].get(wanted)
+    return None if item is None else dict(item)
 
 
 def get_path(spec: Mapping[str, Any], path: Path) -> Any:

@@ -13,7 +13,7 @@ import pulumi
 import pulumi.dynamic
 
 from .client import NexusClient
-from .provider import NexusProvider, Spec, compact, resource_options
+from .provider import NexusProvider, Spec, find_by, compact, resource_options
 
 BUILT_IN_ROLES = {"anonymous": ["nx-anonymous"]}
 FIELDS = ("userId", "firstName", "lastName", "emailAddress", "status", "roles")
@@ -54,7 +54,7 @@ class UserProvider(NexusProvider):
 
     def fetch(self, client: NexusClient, object_id: str) -> Optional[dict[str, Any]]:
         users = client.cached_list("users", "/v1/security/users")
-        return next((u for u in users if u.get("userId") == object_id), None)
+        return find_by(users, "userId", object_id)
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
         return compact({k: doc.get(k) for k in FIELDS} | {"roles": list(doc.get("roles") or [])})
