@@ -53,7 +53,9 @@ class UserProvider(NexusProvider):
         return bool(spec.get("password")) and not client.accepts_login(spec["userId"], spec["password"])
 
     def fetch(self, client: NexusClient, object_id: str) -> Optional[dict[str, Any]]:
-        users = client.cached_list("users", "/v1/security/users")
+        # Without source=default Nexus answers at most 100 users (UserApiResource limits searches
+        # that may reach a remote source); the stack's users are all in the default source.
+        users = client.cached_list("users", "/v1/security/users?source=default")
         return find_by(users, "userId", object_id)
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:

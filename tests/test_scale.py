@@ -240,3 +240,26 @@ def test_the_project_refuses_an_oversized_stack_file_before_pulumi_fails_without
     assert "cleanupPolicies[0].notes: 200,002 bytes" in refused.stderr and "stacks/test/<key>.yaml" in refused.stderr
     assert "fork/exec" in raw.output and "fork/exec" not in refused.output
     assert [r for r in nexus.requests() if r["path"].startswith("/service/")] == []
+
+
+def test_users_beyond_the_first_hundred_are_read(tmp_path):
+    """Nexus answers at most 100 users unless asked for the default source (nexus-public
+    UserApiResource: searches that may reach a remote source are limited); a stack with more
+    users must still read every one, or the drift check reports them deleted."""
+    from components import client as nexus_client
+    from components.user import UserProvider
+    from tests.conftest import ADMIN_PASSWORD
+    from tests.harness import EmulatorProcess
+
+    server = EmulatorProcess(tmp_path / "data", admin_password=ADMIN_PASSWORD)
+    try:
+        for i in range(120):
+            made = server.rest("POST", "/v1/security/users", ADMIN_PASSWORD, {
+                "userId": f"robot-{i:03d}", "firstName": "r", "lastName": "r", "emailAddress": f"r{i}@example.org",
+                "password": "Robot-Pw-1", "status": "active", "roles": ["nx-anonymous"]})
+            assert made.status_code == 200, made.text
+        assert len(server.rest("GET", "/v1/security/users", ADMIN_PASSWORD).json()) == 100
+        client = nexus_client.NexusClient(nexus_client.Connection(server.url, password=ADMIN_PASSWORD))
+        assert UserProvider().fetch(client, "robot-119")["userId"] == "robot-119"
+    finally:
+        server.stop()
