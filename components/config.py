@@ -186,6 +186,8 @@ def with_side_files(cfg: StackConfig, project_dir: Optional[Path] = None) -> Sta
     """The config with the object lists of stacks/<stack>/*.yaml added (components.stack_files)."""
     from . import stack_files
 
+    if not cfg.stack:
+        return cfg
     side = stack_files.merge(cfg.values, stack_files.folder(cfg.stack, project_dir))
     if not side.files and not side.problems:
         return cfg
@@ -331,9 +333,11 @@ def format_path(parts: Iterable[Any]) -> str:
 def secret_problems(cfg: StackConfig) -> Iterator[Problem]:
     for path, _ in iter_secret_values(cfg.values):
         if format_path(path) in cfg.origins:
-            yield Problem(format_path(path), "is a secret, and side files are plain text: declare this "
-                                             "object in the stack file and set the secret with "
-                                             f"pulumi config set --secret --path '{format_path(path)}' <value>")
+            cut = 2 if isinstance(path[1], int) else 3  # repositories[i]... / security.ldap[i]...
+            where = f"{format_path(path[:cut - 1])}[<its index there>].{format_path(path[cut:])}"
+            yield Problem(format_path(path), "is a secret, and side files are plain text: move this entry "
+                                             "into the stack file's list and set the secret there with "
+                                             f"pulumi config set --secret --path '{where}' <value>")
         elif path[0] not in cfg.secret_keys:
             shown = format_path(path)
             command = (f"pulumi config set --secret {shown}" if len(path) == 1 else
