@@ -84,12 +84,18 @@ def stack_trace() -> source_pb2.StackTrace:
         frame = frame.f_back
     if frame is None or frame.f_back is None:
         return source_pb2.StackTrace()
-    frames = []
+    places = []
     caller = frame.f_back
     while caller is not None:
-        frames.append(source_pb2.StackFrame(pc=_position(caller.f_code.co_filename, caller.f_lineno)))
+        places.append((caller.f_code.co_filename, caller.f_lineno))
         caller = caller.f_back
-    return source_pb2.StackTrace(frames=frames)
+    return _trace(tuple(places))
+
+
+@functools.lru_cache(maxsize=4096)
+def _trace(places: tuple[tuple[str, Optional[int]], ...]) -> source_pb2.StackTrace:
+    """One message per call path: resources declared in a loop share it (the request copies it)."""
+    return source_pb2.StackTrace(frames=[source_pb2.StackFrame(pc=_position(*place)) for place in places])
 
 
 _serialized: dict[type, str] = {}
