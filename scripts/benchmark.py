@@ -18,6 +18,9 @@ the same N resources with the same inputs on the same CLI and settings; every fi
 ratio to it. Up to --checkpointed-up-max objects it also measures the first `up` with the
 engine's default per-step checkpoints (what a plain `pulumi up` does), for both.
 
+The emulator runs without its full-state save after every write (scripts/bench_emulator.py):
+that save is O(state) per request and would make the emulator the bottleneck at thousands.
+
 Goals live in the report, never in timed tests. Raw figures go to reports/benchmark.json.
 """
 from __future__ import annotations
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +122,27 @@ def floor_objects(values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             + [("selector", o) for o in security["contentSelectors"]]
             + [("privilege", o) for o in security["privileges"]] + [("role", o) for o in security["roles"]]
             + [("user", o) for o in security["users"]])
+
+
+class BenchEmulator(EmulatorProcess):
+    """The emulator without its per-request full-state save (scripts/bench_emulator.py)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir
+        self.log_file = data_dir.parent / "emulator.log"
+        self._log = open(self.log_file, "w")
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "bench_emulator.py"), "--port", "0",
+                                      "--data-dir", str(data_dir), "--admin-password", PASSWORD],
+                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=self._log, text=True)
+        assert self.proc.stdout is not None
+        found = re.search(r"(https?://[\d.]+:\d+)", self.proc.stdout.readline())
+        if not found:
+            self.proc.kill()
+            raise RuntimeError(f"emulator did not start: {self.log_file.read_text()}")
+        self.url = found.group(1)
+        self.http = requests.Session()
+        self.password = PASSWORD
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -210,7 +235,7 @@ OPERATIONS = ("first up", "no-op preview", "drift check", "up changing 10", "no-
 
 def project_run(n: int, checkpoints: bool = False) -> dict[str, Figure]:
     base = temp_dir("nexus-bench-")
-    emulator = EmulatorProcess(base / "data", admin_password=PASSWORD)
+    emulator = BenchEmulator(base / "data")
     try:
         ws = Workspace.create(base)
         ws.env = project_env(base / "state", checkpoints)
@@ -290,7 +315,8 @@ def render(report: dict[str, Any], runs: int) -> str:
              "*project*: this program against the Nexus emulator, with nexusctl's engine settings (no per-step "
              "checkpoints). *floor*: `scripts/floor/`, a trivial dynamic provider without HTTP, same N resources, "
              "same inputs, same CLI and settings, same run. Peak memory: the whole process tree. HTTP calls: served "
-             "by the emulator; emulator CPU: its own CPU seconds during the operation.", ""]
+             "by the emulator (run without its per-write full-state save, `scripts/bench_emulator.py`); emulator "
+             "CPU: its own CPU seconds during the operation.", ""]
     for n, entry in report["sizes"].items():
         project, floor = entry["project"], entry["floor"]
         lines += [f"## N = {n} objects ({entry['resources']} resources in the state)", "",
