@@ -15,6 +15,7 @@ registered resource took a large share of the program's time:
   state: the pickle of a stateless provider is the same for every instance of its class.
 
 Each is rebinding a name the SDK looks up at call time; the SDK's own code is unchanged.
+NEXUS_RAC_SDK_UNTRIMMED=1 leaves the SDK as it is (the benchmark's before/after row).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ import pulumi.runtime.rpc_manager
 from pulumi.runtime.proto import source_pb2
 
 SWITCH = "NEXUS_RAC_SDK_DEBUG"
+UNTRIMMED = "NEXUS_RAC_SDK_UNTRIMMED"
 # The SDK modules that log per resource or per RPC (`from .. import log` in each).
 CHATTY = (pulumi.runtime.resource, pulumi.runtime.rpc, pulumi.runtime.rpc_manager)
 _SDK_STACK_TRACE = pulumi.runtime.resource._get_stack_trace
@@ -41,6 +43,8 @@ _SDK_SERIALIZE = pulumi.dynamic.dynamic.serialize_provider
 
 def trim() -> None:
     """Applies all three (idempotent)."""
+    if os.environ.get(UNTRIMMED) == "1":
+        return
     quiet_debug_lines()
     pulumi.runtime.resource._get_stack_trace = stack_trace
     pulumi.dynamic.dynamic.serialize_provider = serialize_provider

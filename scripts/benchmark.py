@@ -8,7 +8,8 @@ hosted/proxy/group repositories, file blob stores, content selectors, privileges
 the lists in side files beside the stack file) and measures, with the project's engine settings
 (nexusctl's: no per-step checkpoints): the first `up`, a no-op `preview`, the drift check
 (`refresh --preview-only --expect-no-changes`, what `nexusctl drift` runs), an `up` that changes
-10 objects, and a no-op `preview` with the policy pack. Each figure: wall time, peak memory of
+10 objects, a no-op `preview` with the policy pack, and a no-op `preview` with the SDK's
+per-resource costs left in (NEXUS_RAC_SDK_UNTRIMMED=1: before components/sdk_overhead.py). Each figure: wall time, peak memory of
 the whole process tree (CLI, language host, program, providers, policy pack; sampled every
 50 ms), HTTP calls the emulator served, and the emulator's own CPU time (to show it is not the
 bottleneck).
@@ -230,7 +231,8 @@ def project_env(backend: Path, checkpoints: bool) -> dict[str, str]:
 
 
 UP = ["up", "--yes", "--skip-preview"]
-OPERATIONS = ("first up", "no-op preview", "drift check", "up changing 10", "no-op preview, policy pack")
+OPERATIONS = ("first up", "no-op preview", "drift check", "up changing 10", "no-op preview, policy pack",
+              "no-op preview, SDK untrimmed")
 
 
 def project_run(n: int, checkpoints: bool = False) -> dict[str, Figure]:
@@ -255,6 +257,9 @@ def project_run(n: int, checkpoints: bool = False) -> dict[str, Figure]:
         figures["up changing 10"] = checked("up changing 10", measure(ws, UP, emulator))
         figures["no-op preview, policy pack"] = checked("policy pack", measure(
             ws, ["preview", "--expect-no-changes", "--policy-pack", "policy"], emulator))
+        ws.env["NEXUS_RAC_SDK_UNTRIMMED"] = "1"  # before components/sdk_overhead.py
+        figures["no-op preview, SDK untrimmed"] = checked("untrimmed", measure(
+            ws, ["preview", "--expect-no-changes"], emulator))
         return figures
     finally:
         emulator.stop()
