@@ -37,7 +37,6 @@ class NexusError(Exception):
         self.ids = ids or []
         super().__init__(f"Nexus answered {status} to {method} {path}: {message}")
 
-
     @property
     def may_mean_exists(self) -> bool:
         """A refused create that may be Nexus saying "already exists": a duplicate is a 400 list
@@ -335,11 +334,15 @@ class NexusClient:
 
     def accepts_login(self, username: str, password: str) -> bool:
         """Whether Nexus accepts these credentials: a read with them is refused with 401 only
-        for a wrong password (or a disabled user); 200 and 403 (no privilege) both mean yes."""
-        response = self.session.request("GET", f"{self.connection.url}{REST_PREFIX}/v1/security/users",
-                                        params={"userId": username}, auth=(username, password),
-                                        headers={"Accept": "application/json"},
-                                        timeout=self.connection.timeout)
+        for a wrong password (or a disabled user); 200 and 403 (no privilege) both mean yes.
+        No answer counts as no: the caller then sets the password again."""
+        try:
+            response = self.session.request("GET", f"{self.connection.url}{REST_PREFIX}/v1/security/users",
+                                            params={"userId": username}, auth=(username, password),
+                                            headers={"Accept": "application/json"},
+                                            timeout=self.connection.timeout)
+        except requests.RequestException:
+            return False
         return response.status_code != 401
 
 
