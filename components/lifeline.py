@@ -20,12 +20,12 @@ _started = False
 _lock = threading.Lock()
 
 
-def _stat(pid: int) -> Optional[list[str]]:
+def proc_stat(pid: int) -> Optional[list[str]]:
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return text[text.rindex(")") + 2:].split()
+    return text[text.rindex(")") + 2:].split()  # fields after the command name: state, ppid, ...
 
 
 def _name(pid: int) -> str:
@@ -39,7 +39,7 @@ def engine_process() -> Optional[tuple[int, str]]:
     """(pid, start time) of the nearest `pulumi` ancestor, or None."""
     pid = os.getppid()
     for _ in range(4):
-        fields = _stat(pid)
+        fields = proc_stat(pid)
         if fields is None or pid <= 1:
             return None
         if _name(pid) == "pulumi":
@@ -51,7 +51,7 @@ def engine_process() -> Optional[tuple[int, str]]:
 def _watch(pid: int, started: str) -> None:
     while True:
         time.sleep(POLL_SECONDS)
-        fields = _stat(pid)
+        fields = proc_stat(pid)
         if fields is None or fields[19] != started or fields[0] == "Z":
             os._exit(1)  # the engine is gone: nobody will ever read our answers
 

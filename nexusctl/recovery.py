@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
+from components.lifeline import proc_stat
+
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # marks an encrypted value in exported state
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 GRACE_SECONDS = 3.0
@@ -306,21 +308,13 @@ def descendants(root: int) -> Iterator[int]:
         pending.extend(children.get(pid, []))
 
 
-def _stat(pid: int) -> Optional[list[str]]:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2:].split()
-
-
 def _ppid(pid: int) -> Optional[int]:
-    fields = _stat(pid)
+    fields = proc_stat(pid)
     return int(fields[1]) if fields else None
 
 
 def _alive(pid: int) -> bool:
-    fields = _stat(pid)
+    fields = proc_stat(pid)
     return fields is not None and fields[0] != "Z"
 
 

@@ -299,6 +299,19 @@ def end(pids: Any) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def kill_plain_up_half_way(ws: Workspace, emulator: Any, values: dict[str, Any]) -> dict[int, str]:
+    """SIGKILL of a plain `pulumi up` after its third repository create (slowed down by a
+    fault so there is a half-way); returns what the engine had running, for the checks."""
+    configure(ws, emulator, values)
+    emulator.fault(method="POST", path=HOSTED_POSTS, delay=1, count=100)
+    run = start_up(ws, through_nexusctl=False)
+    wait_for_posts(emulator, 3)
+    left = process_tree(run.pid)
+    run.kill()
+    run.communicate()
+    return left
+
+
 @pytest.fixture
 def engine_ws(tmp_path: Path, nexus: Any) -> Iterator[Workspace]:
     ws = Workspace.create(tmp_path)
@@ -332,13 +345,7 @@ def test_an_up_killed_after_some_creates_is_converged_by_the_next_plain_up(engin
     """SIGKILL of a plain `pulumi up` (per-step checkpoints) half-way: the objects it created are
     taken over by the next plain `up`, and the dynamic provider does not outlive the engine."""
     values = small_stack()
-    configure(engine_ws, nexus, values)
-    nexus.fault(method="POST", path=HOSTED_POSTS, delay=1, count=100)
-    run = start_up(engine_ws, through_nexusctl=False)
-    wait_for_posts(nexus, 3)
-    left = process_tree(run.pid)
-    run.kill()
-    run.communicate()
+    left = kill_plain_up_half_way(engine_ws, nexus, values)
     provider = [pid for pid, args in left.items() if "pulumi.dynamic" in args]
     assert provider, left
     deadline = time.monotonic() + 5
@@ -389,14 +396,7 @@ def test_an_object_changed_in_config_after_the_kill_is_taken_over_from_the_stack
     `up` refuses it (it cannot tell it from someone else's); the project's `up` reads the
     interrupted run's pending creates from the state, takes it over, and clears them."""
     values = small_stack()
-    configure(engine_ws, nexus, values)
-    nexus.fault(method="POST", path=HOSTED_POSTS, delay=1, count=100)
-    run = start_up(engine_ws, through_nexusctl=False)
-    wait_for_posts(nexus, 3)
-    left = process_tree(run.pid)
-    run.kill()
-    run.communicate()
-    end(left)
+    end(kill_plain_up_half_way(engine_ws, nexus, values))
     nexus.control("DELETE", "faults")
     time.sleep(1.5)  # the creates in flight land
     pending = {op["resource"]["inputs"].get("name") for op in engine_ws.export()["deployment"]["pending_operations"]}
