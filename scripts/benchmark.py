@@ -31,6 +31,7 @@ import copy
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -38,7 +39,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import requests
 import yaml
@@ -153,13 +154,16 @@ class Figure:
     peak_mib: float
     http_calls: int = 0
     emulator_cpu: float = 0.0
+    cpu: float = 0.0  # CPU seconds of the whole pulumi process tree
+    by_process: dict[str, float] = field(default_factory=dict)  # peak MiB per program in the tree
     code: int = 0
     output: str = field(default="", repr=False)
 
 
-def _tree_rss_kib(root: int) -> int:
+def _tree_rss_kib(root: int) -> tuple[int, dict[str, int]]:
+    """Total RSS of `root` and its descendants, and RSS per program name."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    rss: dict[int, tuple[str, int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -170,13 +174,31 @@ def _tree_rss_kib(root: int) -> int:
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         pid = int(entry.name)
         children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
-    total, pending = 0, [root]
+        rss[pid] = (_program(pid, fields.get("Name", "").strip()),
+                    int(fields["VmRSS"].split()[0]) if "VmRSS" in fields else 0)
+    total, by_name, pending = 0, {}, [root]
     while pending:
         pid = pending.pop()
-        total += rss.get(pid, 0)
+        name, kib = rss.get(pid, ("", 0))
+        total += kib
+        by_name[name] = by_name.get(name, 0) + kib
         pending.extend(children.get(pid, []))
-    return total
+    return total, by_name
+
+
+def _program(pid: int, name: str) -> str:
+    """A readable name: which Python program a python process runs."""
+    if not name.startswith("python"):
+        return name
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return name
+    for marker, label in (("pulumi.dynamic", "python: dynamic providers"), ("language-python-exec", "python: program"),
+                          ("policy", "python: policy pack")):
+        if any(marker in a for a in args):
+            return label
+    return "python: other"
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -193,14 +215,19 @@ def measure(ws: Workspace, args: list[str], emulator: Optional[EmulatorProcess] 
         emulator.clear_log()
         cpu_before = _cpu_seconds(emulator.proc.pid)
     cmd = [pulumi_binary(), *args, "--stack", ws.stack, "--non-interactive", "--color", "never"]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=ws.root, env=ws.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0]
+    by_process: dict[str, int] = {}
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss_kib(proc.pid))
+            total, by_name = _tree_rss_kib(proc.pid)
+            peak[0] = max(peak[0], total)
+            for name, kib in by_name.items():
+                by_process[name] = max(by_process.get(name, 0), kib)
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -209,7 +236,10 @@ def measure(ws: Workspace, args: list[str], emulator: Optional[EmulatorProcess] 
     seconds = time.monotonic() - started
     done.set()
     sampler.join()
-    figure = Figure(seconds, peak[0] / 1024, code=proc.returncode, output=output)
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    figure = Figure(seconds, peak[0] / 1024, cpu=cpu, code=proc.returncode, output=output,
+                    by_process={name: round(kib / 1024) for name, kib in sorted(by_process.items(), key=lambda i: -i[1])})
     if emulator is not None:
         figure.http_calls = len([r for r in emulator.requests() if r["path"].startswith("/service/")])
         figure.emulator_cpu = _cpu_seconds(emulator.proc.pid) - cpu_before
@@ -295,7 +325,8 @@ def median(runs: list[dict[str, Figure]]) -> dict[str, Figure]:
             continue
         figures = [r[name] for r in runs]
         out[name] = Figure(statistics.median(f.seconds for f in figures), max(f.peak_mib for f in figures),
-                           figures[0].http_calls, statistics.median(f.emulator_cpu for f in figures))
+                           figures[0].http_calls, statistics.median(f.emulator_cpu for f in figures),
+                           statistics.median(f.cpu for f in figures), figures[0].by_process)
     return out
 
 
@@ -313,6 +344,42 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}×" if b else "–"
 
 
+def _row(name: str, p: Mapping[str, Any], f: Optional[Mapping[str, Any]]) -> str:
+    floor = (f"{f['seconds']:.1f} | {ratio(p['seconds'], f['seconds'])} | {p['cpu']:.0f} | {f['cpu']:.0f}"
+             if f else f"– | – | {p['cpu']:.0f} | –")
+    return (f"| {name} | {p['seconds']:.1f} | {floor} | {p['peak_mib']:.0f} | "
+            f"{f['peak_mib']:.0f} | " if f else f"| {name} | {p['seconds']:.1f} | {floor} | {p['peak_mib']:.0f} | – | ") + \
+        f"{p['http_calls']} | {p['emulator_cpu']:.1f} |"
+
+
+def targets(sizes: Mapping[str, Any]) -> list[str]:
+    """The issue's targets, met or not, from the figures above (never asserted by tests)."""
+    rows = []
+    if "500" in sizes and "checkpointed" in sizes["500"]:
+        up, plain = sizes["500"]["project"]["first up"], sizes["500"]["checkpointed"]["project"]
+        floor = sizes["500"]["floor"]["first up"]
+        rows.append(("first up of 500 at least 3× faster than with per-step checkpoints",
+                     f"{plain['seconds'] / up['seconds']:.1f}×", plain["seconds"] >= 3 * up["seconds"]))
+        rows.append(("first up of 500 within 1.3× of the floor", ratio(up["seconds"], floor["seconds"]),
+                     up["seconds"] <= 1.3 * floor["seconds"]))
+    if "500" in sizes and "2000" in sizes:
+        growth = {name: sizes["2000"]["project"][name]["seconds"] / sizes["500"]["project"][name]["seconds"]
+                  for name in sizes["2000"]["project"] if name in sizes["500"]["project"]}
+        worst = max(growth, key=growth.get)
+        rows.append(("t(2000) / t(500) ≤ 4.5 for every operation", f"{growth[worst]:.2f} at most ({worst})",
+                     growth[worst] <= 4.5))
+    if "5000" in sizes:
+        project = sizes["5000"]["project"]
+        top = max(project, key=lambda name: project[name]["peak_mib"])
+        core = max((p["peak_mib"], n) for n, p in project.items() if "policy" not in n)
+        rows.append(("peak memory at 5000 under 1 GiB", f"{core[0]:.0f} MiB ({core[1]}); {project[top]['peak_mib']:.0f} "
+                     f"MiB with the policy pack", core[0] < 1024 and project[top]["peak_mib"] < 1024))
+    if not rows:
+        return []
+    return (["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+            + [f"| {what} | {value} | {'yes' if met else 'no'} |" for what, value, met in rows] + [""])
+
+
 def render(report: dict[str, Any], runs: int) -> str:
     lines = ["# Benchmark", "",
              f"Generated by `scripts/benchmark.py` ({runs} run(s) per figure, median seconds). Machine: "
@@ -325,24 +392,22 @@ def render(report: dict[str, Any], runs: int) -> str:
     for n, entry in report["sizes"].items():
         project, floor = entry["project"], entry["floor"]
         lines += [f"## N = {n} objects ({entry['resources']} resources in the state)", "",
-                  "| operation | project s | floor s | ratio | project peak MiB | floor peak MiB | HTTP calls | emulator CPU s |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| operation | project s | floor s | ratio | project CPU s | floor CPU s | project peak MiB | "
+                  "floor peak MiB | HTTP calls | emulator CPU s |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for name in OPERATIONS:
             if name not in project:
                 continue
-            p, f = project[name], floor.get(name)
-            lines.append(f"| {name} | {p['seconds']:.1f} | {f['seconds']:.1f} | {ratio(p['seconds'], f['seconds'])} | "
-                         f"{p['peak_mib']:.0f} | {f['peak_mib']:.0f} | {p['http_calls']} | {p['emulator_cpu']:.1f} |"
-                         if f else
-                         f"| {name} | {p['seconds']:.1f} | – | – | {p['peak_mib']:.0f} | – | {p['http_calls']} | "
-                         f"{p['emulator_cpu']:.1f} |")
+            lines.append(_row(name, project[name], floor.get(name)))
         if "checkpointed" in entry:
-            p, f = entry["checkpointed"]["project"], entry["checkpointed"]["floor"]
-            lines.append(f"| first up, per-step checkpoints (plain `pulumi up`) | {p['seconds']:.1f} | "
-                         f"{f['seconds']:.1f} | {ratio(p['seconds'], f['seconds'])} | {p['peak_mib']:.0f} | "
-                         f"{f['peak_mib']:.0f} | {p['http_calls']} | {p['emulator_cpu']:.1f} |")
-        lines.append("")
+            lines.append(_row("first up, per-step checkpoints (plain `pulumi up`)",
+                              entry["checkpointed"]["project"], entry["checkpointed"]["floor"]))
+        top = max(project, key=lambda name: project[name]["peak_mib"])
+        lines += ["", f"Peak memory by program in the operation with the highest peak ({top}): "
+                  + ", ".join(f"{name} {mib} MiB" for name, mib in list(project[top]["by_process"].items())[:5])
+                  + ".", ""]
     sizes = report["sizes"]
+    lines += targets(sizes)
     if "500" in sizes and "2000" in sizes:
         lines += ["## Growth: t(2000) / t(500) (target ≤ 4.5: linear would be 4)", "",
                   "| operation | project | floor |", "|---|---:|---:|"]
