@@ -213,7 +213,7 @@ def measure(ws: Workspace, args: list[str], emulator: Optional[EmulatorProcess] 
     """One pulumi command: wall time, peak RSS of its process tree, HTTP calls, emulator CPU."""
     if emulator is not None:
         emulator.clear_log()
-        cpu_before = _cpu_seconds(emulator.proc.pid)
+        emulator_before = _cpu_seconds(emulator.proc.pid)
     cmd = [pulumi_binary(), *args, "--stack", ws.stack, "--non-interactive", "--color", "never"]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -242,7 +242,7 @@ def measure(ws: Workspace, args: list[str], emulator: Optional[EmulatorProcess] 
                     by_process={name: round(kib / 1024) for name, kib in sorted(by_process.items(), key=lambda i: -i[1])})
     if emulator is not None:
         figure.http_calls = len([r for r in emulator.requests() if r["path"].startswith("/service/")])
-        figure.emulator_cpu = _cpu_seconds(emulator.proc.pid) - cpu_before
+        figure.emulator_cpu = _cpu_seconds(emulator.proc.pid) - emulator_before
     return figure
 
 
@@ -345,8 +345,8 @@ def ratio(a: float, b: float) -> str:
 
 
 def _row(name: str, p: Mapping[str, Any], f: Optional[Mapping[str, Any]]) -> str:
-    floor = (f"{f['seconds']:.1f} | {ratio(p['seconds'], f['seconds'])} | {p['cpu']:.0f} | {f['cpu']:.0f}"
-             if f else f"– | – | {p['cpu']:.0f} | –")
+    floor = (f"{f['seconds']:.1f} | {ratio(p['seconds'], f['seconds'])} | {p['cpu']:.1f} | {f['cpu']:.1f}"
+             if f else f"– | – | {p['cpu']:.1f} | –")
     return (f"| {name} | {p['seconds']:.1f} | {floor} | {p['peak_mib']:.0f} | "
             f"{f['peak_mib']:.0f} | " if f else f"| {name} | {p['seconds']:.1f} | {floor} | {p['peak_mib']:.0f} | – | ") + \
         f"{p['http_calls']} | {p['emulator_cpu']:.1f} |"
