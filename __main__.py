@@ -5,8 +5,9 @@ registering a single resource, so nothing is half-applied.
 """
 import pulumi
 
-from components import stack, standup, task, webhook
+from components import sdk_overhead, stack, standup, task, webhook
 
+sdk_overhead.trim()                 # the SDK's per-resource costs we can spare (debug RPCs, stack walks, pickling)
 cfg = stack.load_validated_config()
 
 nexus = standup.stand_up(cfg)       # TLS material; the sonatype/nexus3 container when the stack runs one

@@ -26,6 +26,7 @@ from .connection import (ANCHOR, DEFAULT_RETRIES, DEFAULT_TIMEOUT, RETRIED_METHO
                          unreachable_message)
 
 REST_PREFIX = "/service/rest"
+TAKEOVER_PREFIX = "takeover:"  # run caches of the create path (components.provider.TakeoverLists)
 _SERVER_HEADER = re.compile(r"Nexus/(?P<version>[\d.]+)(?:-\d+)?\s*\((?P<edition>[A-Z]+)\)")
 
 __all__ = ["Connection", "Trust", "NexusClient", "NexusError", "NexusUnreachable", "DEFAULT_RETRIES",
@@ -43,6 +44,13 @@ class NexusError(Exception):
         self.message = message
         self.ids = ids or []
         super().__init__(f"Nexus answered {status} to {method} {path}: {message}")
+
+    @property
+    def may_mean_exists(self) -> bool:
+        """A refused create that may be Nexus saying "already exists": a duplicate is a 400 list
+        or object on most endpoints, a 409 on some, and a bare 500 for users (nexus-public#1047:
+        the DuplicateUserException escapes as `ERROR: (ID …)`), so a look at the server decides."""
+        return self.method == "POST" and self.status in (400, 409, 500)
 
 
 class NexusUnreachable(NexusError):
@@ -234,6 +242,8 @@ class NexusClient:
         finally:
             for name in invalidates:
                 self.invalidate(name)
+                if method == "DELETE":  # creation's lists must not find a deleted object again
+                    self.invalidate(TAKEOVER_PREFIX + name)
 
     # --- server facts (once per run) --------------------------------------------------------
     def _learn_server(self, response: requests.Response) -> None:
@@ -322,6 +332,19 @@ class NexusClient:
     def invalidate(self, name: str) -> None:
         with self._lock:
             self._lists.pop(name, None)
+
+    def accepts_login(self, username: str, password: str) -> bool:
+        """Whether Nexus accepts these credentials: a read with them is refused with 401 only
+        for a wrong password (or a disabled user); 200 and 403 (no privilege) both mean yes.
+        No answer counts as no: the caller then sets the password again."""
+        try:
+            response = self.session.request("GET", f"{self.connection.url}{REST_PREFIX}/v1/security/users",
+                                            params={"userId": username}, auth=(username, password),
+                                            headers={"Accept": "application/json"},
+                                            timeout=self.connection.timeout)
+        except requests.RequestException:
+            return False
+        return response.status_code != 401
 
 
 class _NoAuth(requests.auth.AuthBase):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
@@ -140,6 +140,10 @@ class StackConfig:
     values: dict[str, Any]
     secret_keys: frozenset[str] = frozenset()
     stack: str = ""
+    # Entries read from side files (components.stack_files): config path -> "file:line", and
+    # what is wrong with the files themselves.
+    origins: Mapping[str, str] = field(default_factory=dict)
+    file_problems: tuple[Problem, ...] = ()
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self.values.get(key)
@@ -187,13 +191,28 @@ def load_from_pulumi() -> StackConfig:
         values[key] = _parse(raw)
         if runtime_config.is_config_secret(full_key):
             secret_keys.add(key)
-    return StackConfig(values, frozenset(secret_keys), pulumi.get_stack())
+    return with_side_files(StackConfig(values, frozenset(secret_keys), pulumi.get_stack()))
+
+
+def with_side_files(cfg: StackConfig, project_dir: Optional[Path] = None) -> StackConfig:
+    """The config with the object lists of stacks/<stack>/*.yaml added (components.stack_files)."""
+    from . import stack_files
+
+    if not cfg.stack:
+        return cfg
+    side = stack_files.merge(cfg.values, stack_files.folder(cfg.stack, project_dir))
+    if not side.files and not side.problems:
+        return cfg
+    return StackConfig(side.values, cfg.secret_keys, cfg.stack, side.origins,
+                       tuple(Problem(where, what) for where, what in side.problems))
 
 
 def _nest(path: Sequence[Any], leaf: Any) -> Any:
     """Rebuild the config tree around one object so SECRET_PATHS patterns match it."""
     for part in reversed(path):
-        leaf = [None] * part + [leaf] if isinstance(part, int) else {part: leaf}
+        # An index as a mapping key: "*" matches it as it matches a list position, without a
+        # list as long as the index (which made a 5,000-object stack quadratic).
+        leaf = {part: leaf}
     return leaf
 
 
@@ -212,6 +231,20 @@ def _parse(raw: Any) -> Any:
 # --- validation -----------------------------------------------------------------------------
 def validate(cfg: StackConfig, server: Optional[ServerFacts] = None) -> list[Problem]:
     """Every problem in the config; empty when it is good to apply."""
+    if cfg.file_problems:
+        return list(cfg.file_problems)  # the side files must be readable before anything else
+    return [_located(p, cfg.origins) for p in _problems(cfg, server)]
+
+
+def _located(problem: Problem, origins: Mapping[str, str]) -> Problem:
+    """A problem inside an entry read from a side file also names that file and line."""
+    from .stack_files import locate
+
+    where = locate(problem.path, origins) if origins else None
+    return Problem(f"{where} {problem.path}", problem.message, schema=problem.schema) if where else problem
+
+
+def _problems(cfg: StackConfig, server: Optional[ServerFacts] = None) -> list[Problem]:
     problems = shape_problems(cfg)
     if not any(p.schema for p in problems):  # cross checks assume the shapes the schema guarantees
         expanded, preset_problems = expanded_values(cfg)
@@ -384,7 +417,13 @@ def format_path(parts: Iterable[Any]) -> str:
 
 def secret_problems(cfg: StackConfig) -> Iterator[Problem]:
     for path, _ in iter_secret_values(cfg.values):
-        if path[0] not in cfg.secret_keys:
+        if format_path(path) in cfg.origins:
+            cut = 2 if isinstance(path[1], int) else 3  # repositories[i]... / security.ldap[i]...
+            where = f"{format_path(path[:cut - 1])}[<its index there>].{format_path(path[cut:])}"
+            yield Problem(format_path(path), "is a secret, and side files are plain text: move this entry "
+                                             "into the stack file's list and set the secret there with "
+                                             f"pulumi config set --secret --path '{where}' <value>")
+        elif path[0] not in cfg.secret_keys:
             shown = format_path(path)
             command = (f"pulumi config set --secret {shown}" if len(path) == 1 else
                        f"pulumi config set --secret --path '{shown}' <value>")
@@ -792,8 +831,9 @@ def security_problems(values: Mapping[str, Any], server: Optional[ServerFacts] =
             problems.append(Problem(f"security.passwords.{user['userId']}", f"user '{user['userId']}' needs a "
                                     f"password: pulumi config set --secret --path "
                                     f"'security.passwords.{user['userId']}' <password>"))
+    user_ids = {u["userId"] for u in users}
     for user_id in passwords:
-        if not any(u["userId"] == user_id for u in users):
+        if user_id not in user_ids:
             problems.append(Problem(f"security.passwords.{user_id}", f"no user '{user_id}' is declared "
                                     "(in security.users or security.pushers)"))
     problems += role_cycle_problems(roles)

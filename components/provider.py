@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import uuid
+import threading
+from collections import OrderedDict
 from typing import Any, ClassVar, Mapping, Optional, Sequence
 
 import pulumi
@@ -16,7 +18,8 @@ from pulumi.dynamic import (CheckFailure, CheckResult, ConfigureRequest, CreateR
                             DiffResult, ReadResult, ResourceProvider, UpdateResult)
 
 from . import client as nexus
-from .client import NexusClient, NexusError
+from . import interrupted, lifeline
+from .client import NexusClient, NexusError, NexusUnreachable
 
 PROVIDER_KEY = "__provider"
 Spec = dict[str, Any]
@@ -56,8 +59,30 @@ def compact(spec: Mapping[str, Any]) -> Spec:
 def find_by_name(items: Sequence[Mapping[str, Any]], name: str,
                  key: str = "name") -> Optional[dict[str, Any]]:
     """Nexus names are unique case-insensitively, so lookups are too."""
-    wanted = name.lower()
-    return next((dict(item) for item in items if str(item.get(key, "")).lower() == wanted), None)
+    return find_by(items, key, name, ignore_case=True)
+
+
+_INDEXES: "OrderedDict[tuple[int, str, bool], tuple[Sequence[Any], dict[str, Mapping[str, Any]]]]" = OrderedDict()
+_INDEX_LOCK = threading.Lock()
+
+
+def find_by(items: Sequence[Mapping[str, Any]], key: str, value: str,
+            ignore_case: bool = False) -> Optional[dict[str, Any]]:
+    """The item whose `key` is `value`, from an index built once per list: a refresh reads N
+    objects from one cached list, and a scan per object would make it quadratic."""
+    wanted = str(value).lower() if ignore_case else str(value)
+    with _INDEX_LOCK:
+        found = _INDEXES.get((id(items), key, ignore_case))
+        if found is None or found[0] is not items:
+            index: dict[str, Mapping[str, Any]] = {}
+            for item in items:
+                name = str(item.get(key, ""))
+                index.setdefault(name.lower() if ignore_case else name, item)
+            found = _INDEXES[(id(items), key, ignore_case)] = (items, index)
+            while len(_INDEXES) > 32:  # the lists of the current run; older ones were reloaded
+                _INDEXES.popitem(last=False)
+    item = found[1].get(wanted)
+    return None if item is None else dict(item)
 
 
 def get_path(spec: Mapping[str, Any], path: Path) -> Any:
@@ -76,6 +101,33 @@ def set_path(spec: Spec, path: Path, value: Any) -> None:
             return  # the server dropped the parent: nothing to carry the secret in
         node = node[part]
     node[path[-1]] = value
+
+
+class TakeoverLists:
+    """The client as `fetch` sees it during creation: list reads come from copies loaded once
+    per run and kept across this run's creates (a POST only adds the object it names, which
+    no later create of the run looks for) and dropped by its deletes (a replaced object must
+    not be found again). Everything else goes to the client itself."""
+
+    def __init__(self, client: NexusClient) -> None:
+        self._client = client
+        self.used: set[str] = set()
+
+    def cached(self, name: str, load: Any) -> Any:
+        self.used.add(name)
+        return self._client.cached(nexus.TAKEOVER_PREFIX + name, load)
+
+    def cached_list(self, name: str, path: str) -> list[dict[str, Any]]:
+        return self.cached(name, lambda: self._client.get_json(path) or [])
+
+    def forget(self) -> None:
+        """Read the lists used so far again on next use (a name missing from them may have
+        been created since they were loaded)."""
+        for name in self.used:
+            self._client.invalidate(nexus.TAKEOVER_PREFIX + name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
 
 
 class NexusProvider(ResourceProvider):
@@ -130,6 +182,7 @@ class NexusProvider(ResourceProvider):
 
     # --- Pulumi plumbing --------------------------------------------------------------------
     def configure(self, req: ConfigureRequest) -> None:
+        lifeline.hold()  # exit with the engine: a killed `pulumi` must not leave us running
         nexus.use_stack_config(getattr(req.config, "_props", {}))
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -160,7 +213,7 @@ class NexusProvider(ResourceProvider):
         if spec.get("adopt") or self.singleton:
             # Taking over: compare first, write only what differs (an identical object costs
             # no write at all, from the run's cached list).
-            existing = self.fetch(client, self.object_id(spec))
+            existing = self.fetch(TakeoverLists(client), self.object_id(spec))
             if existing is not None:
                 if spec.get("adopt"):
                     pulumi.log.info(f"adopting existing {self.kind} '{self.object_id(spec)}'")
@@ -168,19 +221,95 @@ class NexusProvider(ResourceProvider):
                 return CreateResult(self.object_id(spec), spec)
         try:
             self.create_remote(client, spec)
-        except NexusError as err:
-            existing = self.fetch(client, self.object_id(spec)) if err.status in (400, 409) else None
+        except NexusUnreachable as err:
+            # No answer: Nexus may have created it anyway (a slow answer, a dropped connection).
+            # POSTs are never repeated; one look tells whether it is there now.
+            try:
+                existing = self.find_existing(client, spec, fresh=True)
+            except NexusError:
+                existing = None  # still unreachable: say so, with what the next run will do
             if existing is None:
-                raise self._explain(err, spec, "create") from None
-            if not spec.get("adopt"):
-                raise AlreadyExists(
-                    f"{self.kind} '{self.object_id(spec)}' already exists on the server and this "
-                    f"stack does not manage it. To take it over (its settings will be updated to "
-                    f"the config), set `adopt: true` on it or `nexus.adopt: true` for the stack; "
-                    f"or choose another name.") from None
-            pulumi.log.info(f"adopting existing {self.kind} '{self.object_id(spec)}'")
-            self._update(client, spec, self._with_carried(self.to_spec(existing, spec), spec))
+                raise self._explain(err, spec, "create", next_run=(
+                    "Nexus may still create it: the next `pulumi up` finds it and takes it over "
+                    "when it matches the config, without creating it twice")) from None
+            self.take_over(client, spec, existing, cause="its create got no answer in time")
+        except NexusError as err:
+            existing = self.find_existing(client, spec) if err.may_mean_exists else None
+            if existing is None:
+                raise self._explain(err, spec, "create", next_run=(
+                    "nothing was created; the next `pulumi up` tries again" if err.status < 500 else
+                    "the next `pulumi up` tries again, and takes the object over if Nexus created "
+                    "it anyway and it matches the config")) from None
+            self.take_over(client, spec, existing, cause="Nexus said it already exists")
         return CreateResult(self.object_id(spec), spec)
+
+    # --- crash- and timeout-safe creation -----------------------------------------------------
+    def find_existing(self, client: NexusClient, spec: Spec, fresh: bool = False) -> Optional[dict[str, Any]]:
+        """The server's object of this name, read from lists loaded once for every create of
+        the run (a recovery after a kill takes over thousands of objects with one list read per
+        kind, not one per object); a name missing from a list loaded earlier is read again."""
+        lists = TakeoverLists(client)
+        if fresh:
+            lists.forget()
+        found = self.fetch(lists, self.object_id(spec))
+        if found is None and not fresh and lists.used:
+            lists.forget()
+            found = self.fetch(lists, self.object_id(spec))
+        return found
+
+    def take_over(self, client: NexusClient, spec: Spec, existing: Mapping[str, Any], cause: str) -> None:
+        """An object of this name is on the server although this stack has no record of it.
+
+        Identical to the config: it is this stack's own object from an interrupted run (a
+        killed `up`, a create whose answer came too late) — or one that is exactly what the
+        config asks for — so it is taken over without a write. Different: it is taken over only
+        when the config says `adopt`, or when the stack's own record (the create an interrupted
+        run of this stack left pending in the state, see components.interrupted) shows that
+        this stack created it; otherwise the run stops and says how to take it over."""
+        name = self.object_id(spec)
+        current = self._with_carried(self.to_spec(existing, spec), spec)
+        differences = self.differences(current, spec)
+        if not differences:
+            unverified = self.write_only_unverified(client, spec)
+            if unverified:
+                # Secrets Nexus never answers: send them again rather than trust them blindly.
+                self._update(client, spec, self._without_write_only(current))
+            pulumi.log.info(f"{self.kind} '{name}' already exists and matches the config ({cause}): "
+                            f"taken over {'and its secrets set again' if unverified else 'without a write'}")
+            return
+        recorded = interrupted.created_by_this_stack(self, existing, spec)
+        if not spec.get("adopt") and not recorded:
+            listed = ", ".join(differences)
+            raise AlreadyExists(
+                f"{self.kind} '{name}' already exists on the server and this stack does not manage "
+                f"it (it differs from the config in: {listed}). To take it over (its settings will "
+                f"be updated to the config), set `adopt: true` on it or `nexus.adopt: true` for "
+                f"the stack; or choose another name.") from None
+        why = "adopting" if spec.get("adopt") else "an interrupted run of this stack created"
+        pulumi.log.info(f"{why} existing {self.kind} '{name}': updating {', '.join(differences)}")
+        self._update(client, spec, current)
+
+    def matches(self, doc: Mapping[str, Any], spec: Spec) -> bool:
+        """Whether the server's document is what the config asks for (write-only secrets aside)."""
+        return not self.differences(self._with_carried(self.to_spec(doc, spec), spec), spec)
+
+    def differences(self, current: Spec, spec: Spec) -> list[str]:
+        """Nexus fields in which the server's object differs from the config."""
+        return sorted(k for k in set(current) | set(spec)
+                      if k not in self.control and current.get(k) != spec.get(k))
+
+    def write_only_unverified(self, client: NexusClient, spec: Spec) -> bool:
+        """Whether the config holds write-only secrets that the server cannot confirm; kinds
+        that can check one (a user's password, by logging in) override this."""
+        return any(get_path(spec, path) is not None for path in self.write_only)
+
+    def _without_write_only(self, current: Spec) -> Spec:
+        stripped = copy.deepcopy(current)
+        for path in self.write_only:
+            parent = get_path(stripped, path[:-1]) if len(path) > 1 else stripped
+            if isinstance(parent, dict):
+                parent.pop(path[-1], None)
+        return stripped
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         previous = strip_provider(props)
@@ -242,8 +371,10 @@ class NexusProvider(ResourceProvider):
                 set_path(current, path, value)
         return compact(current)
 
-    def _explain(self, err: NexusError, spec: Mapping[str, Any], action: str) -> NexusError:
-        err.args = (f"could not {action} {self.kind} '{self.object_id(spec)}': {err}",)
+    def _explain(self, err: NexusError, spec: Mapping[str, Any], action: str,
+                 next_run: str = "") -> NexusError:
+        err.args = (f"could not {action} {self.kind} '{self.object_id(spec)}': {err}"
+                    + (f". {next_run[:1].upper()}{next_run[1:]}." if next_run else ""),)
         return err
 
 

@@ -10,7 +10,7 @@ import pulumi
 import pulumi.dynamic
 
 from .client import NexusClient
-from .provider import NexusProvider, Spec, resource_options
+from .provider import NexusProvider, Spec, find_by, resource_options
 
 BUILT_IN = ("nx-admin", "nx-anonymous")
 # The privileges Nexus makes for each repository: nx-repository-<view|admin>-<format>-<repo>-<action>
@@ -48,7 +48,7 @@ class RoleProvider(NexusProvider):
 
     def fetch(self, client: NexusClient, object_id: str) -> Optional[dict[str, Any]]:
         roles = client.cached_list("roles", "/v1/security/roles")
-        return next((r for r in roles if r.get("id") == object_id), None)
+        return find_by(roles, "id", object_id)
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
         return {"id": doc["id"], "name": doc.get("name") or doc["id"],

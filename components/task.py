@@ -306,6 +306,11 @@ class TaskProvider(NexusProvider):
     def problems(self, spec: Spec) -> list[tuple[str, str]]:
         return [(f"schedule.{path}", reason) for path, reason in schedule_problems(spec["schedule"])]
 
+    def matches(self, doc: Mapping[str, Any], spec: Spec) -> bool:
+        """Before 3.94 the task list answers no schedule or properties: nothing to compare, so
+        a task found by name is never taken for this stack's own."""
+        return "enabled" in doc and super().matches(doc, spec)
+
     def fetch(self, client: NexusClient, object_id: str) -> Optional[dict[str, Any]]:
         return next((dict(t) for t in list_tasks(client) if t.get("id") == object_id), None)
 
@@ -331,6 +336,10 @@ class TaskProvider(NexusProvider):
         existing = self.existing(client, spec)
         try:
             if existing is not None:
+                if self.matches(existing, spec):  # e.g. made by an interrupted run of this stack
+                    pulumi.log.info(f"{self.kind} '{spec['name']}' already exists and matches the config: "
+                                    "taken over without a write")
+                    return CreateResult(existing["id"], spec)
                 pulumi.log.info(f"adopting existing {self.kind} '{spec['name']}' ({existing['id']})")
                 if "enabled" in existing:  # 3.94+ answers the whole definition: write only a difference
                     self._update(client, spec, self._with_carried(self.to_spec(existing, spec), spec),
@@ -353,7 +362,7 @@ class TaskProvider(NexusProvider):
         if found.get("type") != spec["type"]:
             raise AlreadyExists(f"a task named '{spec['name']}' of type {found.get('type')} already "
                                 f"exists; choose another name for this {spec['type']} task")
-        if not spec.get("adopt"):
+        if not spec.get("adopt") and not self.matches(found, spec):
             raise AlreadyExists(
                 f"task '{spec['name']}' already exists on the server (id {found['id']}) and this "
                 "stack does not manage it. To take it over (its settings will be updated to the "

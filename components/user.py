@@ -13,7 +13,7 @@ import pulumi
 import pulumi.dynamic
 
 from .client import NexusClient
-from .provider import NexusProvider, Spec, compact, resource_options
+from .provider import NexusProvider, Spec, find_by, compact, resource_options
 
 BUILT_IN_ROLES = {"anonymous": ["nx-anonymous"]}
 FIELDS = ("userId", "firstName", "lastName", "emailAddress", "status", "roles")
@@ -48,9 +48,15 @@ class UserProvider(NexusProvider):
                      f"--path 'security.passwords.{spec['userId']}' <password>")]
         return []
 
+    def write_only_unverified(self, client: NexusClient, spec: Spec) -> bool:
+        """Nexus never answers a password, but it accepts or refuses a login with it."""
+        return bool(spec.get("password")) and not client.accepts_login(spec["userId"], spec["password"])
+
     def fetch(self, client: NexusClient, object_id: str) -> Optional[dict[str, Any]]:
-        users = client.cached_list("users", "/v1/security/users")
-        return next((u for u in users if u.get("userId") == object_id), None)
+        # Without source=default Nexus answers at most 100 users (UserApiResource limits searches
+        # that may reach a remote source); the stack's users are all in the default source.
+        users = client.cached_list("users", "/v1/security/users?source=default")
+        return find_by(users, "userId", object_id)
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
         return compact({k: doc.get(k) for k in FIELDS} | {"roles": list(doc.get("roles") or [])})

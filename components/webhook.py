@@ -112,7 +112,9 @@ class WebhookProvider(NexusProvider):
                       if (c.get("type"), (c.get("properties") or {}).get("url"),
                           str((c.get("properties") or {}).get("repository") or "").lower()) == wanted),
                      None)
-        if found is not None and not spec.get("adopt"):
+        # One that matches the config (e.g. made by an interrupted run of this stack) is taken
+        # over; its secret, which Nexus never answers, is sent again.
+        if found is not None and not spec.get("adopt") and not self.matches(found, spec):
             raise AlreadyExists(
                 f"a {spec['type']} webhook to {spec['url']} already exists on the server (capability "
                 f"{found['id']}) and this stack does not manage it. To take it over (its settings "

@@ -1,16 +1,24 @@
 """Running the Pulumi CLI offline: which binary, which environment, which backend."""
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import yaml
 
+from components import stack_files
 from components.client import Connection
+from components.interrupted import RECORD_ENV
+from components.interrupted import write_record as record_creates
+
+from . import recovery
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS_BIN = ROOT / ".tools" / "bin"
@@ -23,6 +31,10 @@ LOCAL_DEMO_PASSPHRASE = "nexus-local-demo"
 # made, kept and wiped together.
 LOCAL_STACK = "local"
 DEMO_DIR = ROOT / ".demo"
+# The engine hands the program (and the policy pack) the whole stack config in one environment
+# variable, PULUMI_CONFIG; Linux caps one such string at MAX_ARG_STRLEN (32 pages, 128 KiB), so
+# a bigger config fails with "fork/exec ...: argument list too long" (pulumi/pulumi#8680).
+CONFIG_ENV_LIMIT = 128 * 1024
 
 
 # Exit codes of the checking commands (drift, verify, unmanaged, disk, retention run): 2 stays
@@ -60,6 +72,9 @@ def environment(stack: Optional[str] = None, backend: Optional[Path] = None,
         env["PULUMI_BACKEND_URL"] = f"file://{default}"
     if stack == LOCAL_STACK and not env.get("PULUMI_CONFIG_PASSPHRASE") and not env.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
         env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_DEMO_PASSPHRASE
+    # No full state write after every step (quadratic in the number of objects): a crash is
+    # made harmless by the create path instead (README, "What happens after an interrupted run").
+    env.setdefault("PULUMI_SKIP_CHECKPOINTS", "true")
     env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
     env.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
     return env
@@ -71,12 +86,13 @@ def run(args: Sequence[str], stack: Optional[str] = None, env: Optional[Mapping[
     cmd = [pulumi_binary(), *args]
     if stack and args and args[0] not in ("stack",):
         cmd += ["--stack", stack, "--non-interactive"]
-    return subprocess.run(cmd, cwd=cwd, env=dict(env or environment(stack)), text=True,
-                          capture_output=capture)
+    return recovery.supervised(cmd, cwd=cwd, env=dict(env or environment(stack)), text=True,
+                               capture_output=capture)
 
 
 def ensure_stack(stack: str, env: Mapping[str, str], cwd: Path = ROOT) -> None:
     """Selects the stack in the backend, creating it (keeping the committed stack file)."""
+    recovery.recover(stack, project_name(), env)
     if run(["stack", "select", stack], env=env, capture=True, cwd=cwd).returncode != 0:
         created = run(["stack", "init", stack], env=env, capture=True, cwd=cwd)
         if created.returncode != 0:
@@ -116,6 +132,10 @@ def stack_values(stack: str, env: Mapping[str, str], show_secrets: bool = False)
             values[key[len(prefix):]] = entry["objectValue"]
         elif "value" in entry:
             values[key[len(prefix):]] = entry["value"]
+    side = stack_files.merge(values, stack_files.folder(stack, ROOT))  # stacks/<stack>/*.yaml
+    if side.problems:
+        raise StackError("; ".join(f"{where}: {what}" for where, what in side.problems))
+    values = side.values
     if "nexus" not in values:
         raise StackError(f"stack '{stack}' has no nexus config: pulumi config set --path nexus.url "
                          "http://host:8081 --stack " + stack)
@@ -126,6 +146,7 @@ def deployed_stack(stack: str) -> tuple[dict[str, str], dict[str, Any]]:
     """The engine environment and the full config (secrets included, kept in memory only) of a
     stack that exists in the backend; StackError otherwise."""
     env = environment(stack)
+    check_config_size(stack)
     select_stack(stack, env)
     return env, stack_values(stack, env, show_secrets=True)
 
@@ -150,3 +171,104 @@ def nexus_connection(stack: str, env: Mapping[str, str], values: Mapping[str, An
             raise StackError(f"nexus.tls.caFromStack: stack '{stack}' has no caCertPem output yet (run `pulumi up` "
                              "first), so Nexus's certificate cannot be checked")
     return Connection.from_settings(values["nexus"], values.get("adminPassword"), values.get("tls"), generated)
+
+
+# --- interrupted runs ------------------------------------------------------------------------
+@contextlib.contextmanager
+def interrupted_creates_record(stack: str, env: Mapping[str, str]) -> Iterator[dict[str, str]]:
+    """The engine environment for an `up`, with the record of the creates an interrupted run of
+    this stack left pending (components.interrupted) when there are any."""
+    deployment = recovery.read_state(stack, project_name(), env, lambda: _export(stack, env))
+    pending = recovery.interrupted_creates(deployment)
+    if not pending:
+        yield dict(env)
+        return
+    recovery.say(f"an interrupted run of stack '{stack}' left {len(pending)} create(s) unfinished; "
+                 "objects it made are taken over when they are what it sent")
+    with tempfile.TemporaryDirectory(prefix="nexusctl-") as folder:
+        path = Path(folder) / "interrupted-creates.json"
+        record_creates(pending, path)
+        yield {**env, RECORD_ENV: str(path)}
+
+
+def clear_resolved_creates(stack: str, env: Mapping[str, str]) -> None:
+    """Drops the pending creates whose objects are now in the state: the engine keeps them (and
+    warns at every `up`) until someone clears them."""
+    deployment = recovery.read_state(stack, project_name(), env, lambda: _export(stack, env))
+    if not deployment or not recovery.resolved_creates(deployment):
+        return
+    exported = json.loads(_export(stack, env) or "{}")
+    with tempfile.TemporaryDirectory(prefix="nexusctl-") as folder:
+        path = Path(folder) / "state.json"
+        path.write_text(json.dumps(recovery.without_resolved_creates(exported)))
+        path.chmod(0o600)
+        done = run(["stack", "import", "--file", str(path)], stack=stack, env=env, capture=True)
+    if done.returncode == 0:
+        recovery.say("cleared the interrupted run's pending creates: their objects are in the state now")
+    else:
+        recovery.say(f"could not clear the interrupted run's pending creates: {done.stderr.strip()}")
+
+
+def _export(stack: str, env: Mapping[str, str]) -> str:
+    done = run(["stack", "export"], stack=stack, env=env, capture=True)
+    return done.stdout if done.returncode == 0 else ""
+
+
+# --- the size of the stack file ----------------------------------------------------------------
+def check_config_size(stack: str, root: Path = ROOT) -> None:
+    """StackError when the stack file's config cannot reach the program: it travels in one
+    environment variable (CONFIG_ENV_LIMIT). Names the biggest values and the way out."""
+    stack_file = root / "stacks" / f"Pulumi.{stack}.yaml"
+    if not stack_file.exists():
+        return
+    config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+    size = config_env_size(config)
+    if size <= CONFIG_ENV_LIMIT:
+        return
+    biggest = sorted(value_sizes(_as_plain(config)), key=lambda item: -item[1])[:5]
+    listed = "\n".join(f"    {path}: {count:,} bytes" for path, count in biggest)
+    raise StackError(
+        f"the config in {stack_file.relative_to(root)} is {size:,} bytes as the engine passes it to the "
+        f"program, over Linux's limit of {CONFIG_ENV_LIMIT:,} bytes for one environment variable "
+        f"(pulumi would fail with \"argument list too long\"). Biggest values:\n{listed}\n"
+        f"Move long object lists into side files beside the stack file (stacks/{stack}/<key>.yaml, "
+        "e.g. repositories.yaml or security.users.yaml; README \"Big stacks\"), and keep single values short.")
+
+
+def config_env_size(config: Mapping[str, Any]) -> int:
+    """Bytes of PULUMI_CONFIG=<json> as the language host builds it: every structured value is
+    JSON text inside the JSON map (secrets counted as their ciphertext, a little more than the
+    plain text the program gets)."""
+    plain = {key: _as_plain(value) for key, value in config.items()}
+    flat = {key: value if isinstance(value, str) else json.dumps(value) for key, value in plain.items()}
+    return len("PULUMI_CONFIG=") + len(json.dumps(flat).encode()) + 1
+
+
+def _as_plain(node: Any) -> Any:
+    """The config as the program receives it, near enough: a `secure: v1:<nonce>:<ciphertext>`
+    value decrypts to the ciphertext's length less the 16-byte AES-GCM tag."""
+    if isinstance(node, Mapping):
+        if set(node) == {"secure"} and isinstance(node["secure"], str):
+            sealed = node["secure"].rsplit(":", 1)[-1]
+            try:
+                return "x" * max(len(base64.b64decode(sealed)) - 16, 0)
+            except ValueError:
+                return node["secure"]
+        return {k: _as_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_as_plain(v) for v in node]
+    return node
+
+
+def value_sizes(node: Any, path: str = "") -> Iterator[tuple[str, int]]:
+    """(config path, JSON size) of every leaf and of every list, for the oversize message."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            name = str(key).split(":", 1)[-1] if not path else f"{path}.{key}"
+            yield from value_sizes(value, name)
+    elif isinstance(node, list):
+        yield path, len(json.dumps(node).encode())
+        for i, value in enumerate(node):
+            yield from value_sizes(value, f"{path}[{i}]")
+    else:
+        yield path, len(json.dumps(node).encode())

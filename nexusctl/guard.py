@@ -25,7 +25,7 @@ import json
 import sys
 from typing import Any, Mapping, Optional, Sequence
 
-from . import engine
+from . import engine, recovery
 
 EXIT_USAGE = 2
 REFRESHING = ("up", "update", "preview")
@@ -59,16 +59,34 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     env = engine.environment(args.stack)
+    try:
+        engine.check_config_size(args.stack)
+    except engine.StackError as exc:
+        print(f"nexusctl pulumi: {exc}", file=sys.stderr)
+        return engine.EXIT_ERROR
+    recovery.recover(args.stack, engine.project_name(), env)
     problem = open_stack(args.stack, env, args.create)
     if problem:
         print(f"nexusctl pulumi: {problem}", file=sys.stderr)
         return EXIT_USAGE
     pulumi_args = with_refresh(args.args)
-    refused = plan_refusal(args.stack, pulumi_args, env)
-    if refused:
-        print(refused, file=sys.stderr)
-        return engine.EXIT_ERROR
-    return engine.run(fast_apply(pulumi_args), stack=args.stack, env=env).returncode
+    if pulumi_args[:1] not in (["up"], ["update"]):
+        refused = plan_refusal(args.stack, pulumi_args, env)
+        if refused:
+            print(refused, file=sys.stderr)
+            return engine.EXIT_ERROR
+        return engine.run(fast_apply(pulumi_args), stack=args.stack, env=env).returncode
+    # An interrupted run's pending creates are the stack's own record of what it may have made:
+    # the guard's preview and the apply both get it (components.interrupted).
+    with engine.interrupted_creates_record(args.stack, env) as record_env:
+        refused = plan_refusal(args.stack, pulumi_args, record_env)
+        if refused:
+            print(refused, file=sys.stderr)
+            return engine.EXIT_ERROR
+        code = engine.run(fast_apply(pulumi_args), stack=args.stack, env=record_env).returncode
+    if code == 0:
+        engine.clear_resolved_creates(args.stack, env)
+    return code
 
 
 def known_stacks(env: Mapping[str, str]) -> list[str]:

@@ -59,6 +59,7 @@ class Access:
     users: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     anonymous: Mapping[str, Any] = field(default_factory=dict)
     realms: Optional[list[str]] = None  # None: not managed by the stack
+    _grants: Optional[list[tuple[str, "Grant"]]] = field(default=None, repr=False)  # anonymous_grants, once
 
     @classmethod
     def of(cls, resources: Iterable[Any]) -> "Access":
@@ -84,7 +85,10 @@ class Access:
         return str(self.anonymous.get("userId", "anonymous"))
 
     def anonymous_grants(self) -> list[tuple[str, Grant]]:
-        """(role path, grant) for everything the anonymous user holds through its roles."""
+        """(role path, grant) for everything the anonymous user holds through its roles (walked
+        once: the policies ask for every repository of a stack with thousands)."""
+        if self._grants is not None:
+            return self._grants
         user = self.users.get(self.anonymous_user)
         found: list[tuple[str, Grant]] = []
         pending = [(role, role) for role in (user.get("roles") if user else ["nx-anonymous"]) or []]
@@ -99,6 +103,7 @@ class Access:
                                   if role is not None else BUILT_IN_ROLES.get(role_id, ([], [])))
             found += [(path, grant) for name in privileges if (grant := self.grant(name)) is not None]
             pending += [(child, f"{path} → {child}") for child in nested]
+        self._grants = found
         return found
 
     def grant(self, name: str) -> Optional[Grant]:

@@ -1,12 +1,28 @@
-"""Speed report: wall time and HTTP calls of the day-to-day operations, against the emulator.
+"""Speed report: the day-to-day operations at N objects, against the engine floor.
 
-    .venv/bin/python scripts/benchmark.py [--sizes 5,100] [--runs 3] [--out reports/benchmark.md]
+    .venv/bin/python scripts/benchmark.py [--sizes 50,200,500,2000,5000] [--runs 1]
+                                          [--checkpointed-up-max 500] [--out docs/benchmark.md]
 
-For each size (number of docker repositories besides the seed registry's) it measures a first
-`up`, a no-op `preview`, the drift check (`refresh --preview-only`), a no-op
-`preview --refresh`, and a first `up` with PULUMI_SKIP_CHECKPOINTS=true (faster, but a crash
-mid-way leaves created objects out of the state). Times are medians of --runs; HTTP calls are
-counted in the emulator's request log. Goals live here, not in timed tests.
+For each N it stands up a fresh Nexus emulator and a stack of N objects of mixed kinds (docker
+hosted/proxy/group repositories, file blob stores, content selectors, privileges, roles, users;
+the lists in side files beside the stack file) and measures, with the project's engine settings
+(nexusctl's: no per-step checkpoints): the first `up`, a no-op `preview`, the drift check
+(`refresh --preview-only --expect-no-changes`, what `nexusctl drift` runs), an `up` that changes
+10 objects, a no-op `preview` with the policy pack, and a no-op `preview` with the SDK's
+per-resource costs left in (NEXUS_RAC_SDK_UNTRIMMED=1: before components/sdk_overhead.py). Each figure: wall time, peak memory of
+the whole process tree (CLI, language host, program, providers, policy pack; sampled every
+50 ms), HTTP calls the emulator served, and the emulator's own CPU time (to show it is not the
+bottleneck).
+
+In the same run, the engine floor: `scripts/floor/`, a trivial dynamic provider without HTTP,
+the same N resources with the same inputs on the same CLI and settings; every figure is also a
+ratio to it. Up to --checkpointed-up-max objects it also measures the first `up` with the
+engine's default per-step checkpoints (what a plain `pulumi up` does), for both.
+
+The emulator runs without its full-state save after every write (scripts/bench_emulator.py):
+that save is O(state) per request and would make the emulator the bottleneck at thousands.
+
+Goals live in the report, never in timed tests. Raw figures go to reports/benchmark.json.
 """
 from __future__ import annotations
 
@@ -14,102 +30,425 @@ import argparse
 import copy
 import json
 import os
+import re
+import resource
 import statistics
+import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Optional
+
+import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import EmulatorProcess, Workspace, temp_dir  # noqa: E402
-from tests.samples import free_ports, seed_registry  # noqa: E402
+from components import stack_files  # noqa: E402
+from nexusctl.engine import environment  # noqa: E402
+from tests.harness import PROJECT, EmulatorProcess, Workspace, engine_env, pulumi_binary, temp_dir  # noqa: E402
 
 PASSWORD = "Bench-Admin-Pw-1"
+FLOOR = ROOT / "scripts" / "floor"
+# Share of N per kind; repositories take the rest.
+MIX = {"blobStores": 0.05, "contentSelectors": 0.05, "privileges": 0.10, "roles": 0.10, "users": 0.20}
+TIMEOUT = 3600
+NOTES = "<!-- notes: kept when the figures above are regenerated -->"
 
 
-def stack_values(extra_repositories: int) -> dict[str, Any]:
-    values = copy.deepcopy(seed_registry())
-    values["security"] = {"anonymousPull": ["hub-group"], "pushers": {"ci": ["ybcard"]}}
-    for i, port in enumerate(free_ports(extra_repositories)):
-        values["repositories"].append({"name": f"team-{i:03d}", "type": "hosted", "httpPort": port,
-                                       "protect": False})
-    return values
+# --- the stack ---------------------------------------------------------------------------------
+def stack_objects(n: int) -> dict[str, Any]:
+    """N objects of mixed kinds, as stack config lists."""
+    count = {kind: max(1, int(n * share)) for kind, share in MIX.items()}
+    repos = n - sum(count.values())
+    groups = max(1, repos // 10)
+    proxies = max(1, repos // 10)
+    hosted = repos - groups - proxies
+    stores = [{"name": f"store-{i:04d}", "type": "file"} for i in range(count["blobStores"])]
+    repositories = [{"name": f"team-{i:04d}", "type": "hosted", "protect": False,
+                     "blobStore": stores[i % len(stores)]["name"]} for i in range(hosted)]
+    repositories += [{"name": f"mirror-{i:04d}", "type": "proxy", "remoteUrl": f"https://registry-{i}.example.org",
+                      "indexType": "REGISTRY", "cleanupPolicies": ["bench-unused-30d"]} for i in range(proxies)]
+    repositories += [{"name": f"group-{i:04d}", "type": "group",
+                      "members": [f"team-{j:04d}" for j in range(i * 5, i * 5 + 5) if j < hosted] or ["team-0000"]}
+                     for i in range(groups)]
+    selectors = [{"name": f"selector-{i:04d}", "expression": f'format == "docker" and path =^ "/v2/team-{i}/"'}
+                 for i in range(count["contentSelectors"])]
+    privileges = [{"name": f"pull-{i:04d}", "type": "repository-view", "format": "docker",
+                   "repository": f"team-{i % hosted:04d}", "actions": ["READ", "BROWSE"]}
+                  for i in range(count["privileges"])]
+    roles = [{"id": f"role-{i:04d}", "description": f"pulls from team-{i % hosted:04d}",
+              "privileges": [f"pull-{i % len(privileges):04d}"]} for i in range(count["roles"])]
+    users = [{"userId": f"robot-{i:04d}", "emailAddress": f"robot-{i:04d}@example.org",
+              "roles": [f"role-{i % len(roles):04d}"]} for i in range(count["users"])]
+    return {"blobStores": stores, "repositories": repositories,
+            "cleanupPolicies": [{"name": "bench-unused-30d", "format": "docker", "lastDownloadedDays": 30}],
+            "security": {"contentSelectors": selectors, "privileges": privileges, "roles": roles, "users": users}}
 
 
-def measured(action: Callable[[], Any], emulator: EmulatorProcess) -> tuple[float, int, Any]:
-    emulator.clear_log()
+def change_ten(values: dict[str, Any]) -> dict[str, Any]:
+    """The same stack with 10 objects changed: 4 hosted repositories, 2 roles, 2 users, 2 selectors."""
+    changed = copy.deepcopy(values)
+    hosted = [r for r in changed["repositories"] if r["type"] == "hosted"]
+    for repo in hosted[:4]:
+        repo["writePolicy"] = "ALLOW_ONCE"
+    security = changed["security"]
+    for role in security["roles"][:2]:
+        role["description"] = "changed by the benchmark"
+    for user in security["users"][:2]:
+        user["lastName"] = "Changed"
+    for selector in security["contentSelectors"][:2]:
+        selector["description"] = "changed by the benchmark"
+    return changed
+
+
+def user_passwords(values: dict[str, Any]) -> dict[str, str]:
+    return {f"security.passwords.{u['userId']}": f"Pw-{u['userId']}-1" for u in values["security"]["users"]}
+
+
+def write_side_files(ws: Workspace, values: dict[str, Any]) -> None:
+    folder = ws.root / "stacks" / ws.stack
+    for old in folder.glob("*.yaml") if folder.exists() else []:
+        old.unlink()
+    _, files = stack_files.split(values, min_entries=1)
+    stack_files.write(folder, files)
+
+
+def floor_objects(values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    security = values["security"]
+    return ([("store", o) for o in values["blobStores"]] + [("repo", o) for o in values["repositories"]]
+            + [("policy", o) for o in values["cleanupPolicies"]]
+            + [("selector", o) for o in security["contentSelectors"]]
+            + [("privilege", o) for o in security["privileges"]] + [("role", o) for o in security["roles"]]
+            + [("user", o) for o in security["users"]])
+
+
+class BenchEmulator(EmulatorProcess):
+    """The emulator without its per-request full-state save (scripts/bench_emulator.py)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir
+        self.log_file = data_dir.parent / "emulator.log"
+        self._log = open(self.log_file, "w")
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "bench_emulator.py"), "--port", "0",
+                                      "--data-dir", str(data_dir), "--admin-password", PASSWORD],
+                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=self._log, text=True)
+        assert self.proc.stdout is not None
+        found = re.search(r"(https?://[\d.]+:\d+)", self.proc.stdout.readline())
+        if not found:
+            self.proc.kill()
+            raise RuntimeError(f"emulator did not start: {self.log_file.read_text()}")
+        self.url = found.group(1)
+        self.http = requests.Session()
+        self.password = PASSWORD
+
+
+# --- measuring -----------------------------------------------------------------------------------
+@dataclass
+class Figure:
+    seconds: float
+    peak_mib: float
+    http_calls: int = 0
+    emulator_cpu: float = 0.0
+    cpu: float = 0.0  # CPU seconds of the whole pulumi process tree
+    by_process: dict[str, float] = field(default_factory=dict)  # peak MiB per program in the tree
+    code: int = 0
+    output: str = field(default="", repr=False)
+
+
+def _tree_rss_kib(root: int) -> tuple[int, dict[str, int]]:
+    """Total RSS of `root` and its descendants, and RSS per program name."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, tuple[str, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
+        rss[pid] = (_program(pid, fields.get("Name", "").strip()),
+                    int(fields["VmRSS"].split()[0]) if "VmRSS" in fields else 0)
+    total, by_name, pending = 0, {}, [root]
+    while pending:
+        pid = pending.pop()
+        name, kib = rss.get(pid, ("", 0))
+        total += kib
+        by_name[name] = by_name.get(name, 0) + kib
+        pending.extend(children.get(pid, []))
+    return total, by_name
+
+
+def _program(pid: int, name: str) -> str:
+    """A readable name: which Python program a python process runs."""
+    if not name.startswith("python"):
+        return name
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return name
+    for marker, label in (("pulumi.dynamic", "python: dynamic providers"), ("language-python-exec", "python: program"),
+                          ("policy", "python: policy pack")):
+        if any(marker in a for a in args):
+            return label
+    return "python: other"
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(ws: Workspace, args: list[str], emulator: Optional[EmulatorProcess] = None) -> Figure:
+    """One pulumi command: wall time, peak RSS of its process tree, HTTP calls, emulator CPU."""
+    if emulator is not None:
+        emulator.clear_log()
+        emulator_before = _cpu_seconds(emulator.proc.pid)
+    cmd = [pulumi_binary(), *args, "--stack", ws.stack, "--non-interactive", "--color", "never"]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    result = action()
+    proc = subprocess.Popen(cmd, cwd=ws.root, env=ws.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = [0]
+    by_process: dict[str, int] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            total, by_name = _tree_rss_kib(proc.pid)
+            peak[0] = max(peak[0], total)
+            for name, kib in by_name.items():
+                by_process[name] = max(by_process.get(name, 0), kib)
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = proc.communicate(timeout=TIMEOUT)
     seconds = time.monotonic() - started
-    calls = len([r for r in emulator.requests() if r["path"].startswith("/service/")])
-    return seconds, calls, result
+    done.set()
+    sampler.join()
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    figure = Figure(seconds, peak[0] / 1024, cpu=cpu, code=proc.returncode, output=output,
+                    by_process={name: round(kib / 1024) for name, kib in sorted(by_process.items(), key=lambda i: -i[1])})
+    if emulator is not None:
+        figure.http_calls = len([r for r in emulator.requests() if r["path"].startswith("/service/")])
+        figure.emulator_cpu = _cpu_seconds(emulator.proc.pid) - emulator_before
+    return figure
 
 
-def one_run(extra: int, skip_checkpoints: bool) -> dict[str, tuple[float, int]]:
+def checked(name: str, figure: Figure) -> Figure:
+    if figure.code != 0:
+        raise SystemExit(f"{name} failed ({figure.code}):\n{figure.output[-4000:]}")
+    return figure
+
+
+def project_env(backend: Path, checkpoints: bool) -> dict[str, str]:
+    """What nexusctl runs pulumi with (or, with checkpoints, what a plain `pulumi up` does)."""
+    env = environment(None, backend=backend, base=engine_env(backend))
+    if checkpoints:
+        env.pop("PULUMI_SKIP_CHECKPOINTS", None)
+    return env
+
+
+UP = ["up", "--yes", "--skip-preview"]
+OPERATIONS = ("first up", "no-op preview", "drift check", "up changing 10", "no-op preview, policy pack",
+              "no-op preview, SDK untrimmed")
+
+
+def project_run(n: int, checkpoints: bool = False) -> dict[str, Figure]:
     base = temp_dir("nexus-bench-")
-    emulator = EmulatorProcess(base / "data", admin_password=PASSWORD)
-    emulator.password = PASSWORD  # type: ignore[attr-defined]
+    emulator = BenchEmulator(base / "data")
     try:
         ws = Workspace.create(base)
-        if skip_checkpoints:
-            ws.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
-        ws.configure({"nexus": {"url": emulator.url}, **stack_values(extra)},
-                     {"adminPassword": PASSWORD, "security.passwords.ci": "Bench-Ci-Pw-1"})
-        results: dict[str, tuple[float, int]] = {}
-        seconds, calls, _ = measured(lambda: ws.up(), emulator)
-        results["first up"] = (seconds, calls)
-        if skip_checkpoints:
-            return results
-        for name, action in (("no-op preview", lambda: ws.pulumi("preview", check=True)),
-                             ("drift check (refresh --preview-only)", lambda: ws.refresh_check()),
-                             ("no-op preview --refresh", lambda: ws.pulumi("preview", "--refresh",
-                                                                           "--expect-no-changes", check=True))):
-            seconds, calls, result = measured(action, emulator)
-            if getattr(result, "code", 0) != 0:
-                raise SystemExit(f"{name} reported changes or failed:\n{result.output}")
-            results[name] = (seconds, calls)
-        results["resources"] = (len(ws.resources()), 0)
-        return results
+        ws.env = project_env(base / "state", checkpoints)
+        (ws.root / "policy").symlink_to(ROOT / "policy")
+        values = stack_objects(n)
+        write_side_files(ws, values)
+        ws.configure({"nexus": {"url": str(emulator.url)}}, {"adminPassword": PASSWORD, **user_passwords(values)})
+        figures = {"first up": checked("first up", measure(ws, UP, emulator))}
+        if checkpoints:
+            return figures
+        created = re.search(r"\+ (\d+) created", figures["first up"].output)
+        figures["resources"] = Figure(0, 0, http_calls=int(created.group(1)) if created else 0)
+        figures["no-op preview"] = checked("no-op preview", measure(ws, ["preview", "--expect-no-changes"], emulator))
+        figures["drift check"] = checked("drift check", measure(
+            ws, ["refresh", "--preview-only", "--expect-no-changes"], emulator))
+        write_side_files(ws, change_ten(values))
+        figures["up changing 10"] = checked("up changing 10", measure(ws, UP, emulator))
+        figures["no-op preview, policy pack"] = checked("policy pack", measure(
+            ws, ["preview", "--expect-no-changes", "--policy-pack", "policy"], emulator))
+        ws.env["NEXUS_RAC_SDK_UNTRIMMED"] = "1"  # before components/sdk_overhead.py
+        figures["no-op preview, SDK untrimmed"] = checked("untrimmed", measure(
+            ws, ["preview", "--expect-no-changes"], emulator))
+        return figures
     finally:
         emulator.stop()
 
 
+def floor_run(n: int, checkpoints: bool = False) -> dict[str, Figure]:
+    base = temp_dir("nexus-floor-")
+    root = base / "project"
+    root.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py", "floor_provider.py"):
+        (root / name).symlink_to(FLOOR / name)
+    (root / ".venv").symlink_to(ROOT / ".venv")
+    (base / "state").mkdir()
+    ws = Workspace(root, "floor", project_env(base / "state", checkpoints))
+    ws.pulumi("stack", "init", "floor", check=True)
+    values = stack_objects(n)
+    (root / "objects.json").write_text(json.dumps(floor_objects(values)))
+    figures = {"first up": checked("floor first up", measure(ws, UP))}
+    if checkpoints:
+        return figures
+    figures["no-op preview"] = checked("floor preview", measure(ws, ["preview", "--expect-no-changes"]))
+    figures["drift check"] = checked("floor drift", measure(ws, ["refresh", "--preview-only", "--expect-no-changes"]))
+    (root / "objects.json").write_text(json.dumps(floor_objects(change_ten(values))))
+    figures["up changing 10"] = checked("floor up 10", measure(ws, UP))
+    return figures
+
+
+def median(runs: list[dict[str, Figure]]) -> dict[str, Figure]:
+    out = {}
+    for name in runs[0]:
+        if name == "resources":
+            out[name] = runs[0][name]
+            continue
+        figures = [r[name] for r in runs]
+        out[name] = Figure(statistics.median(f.seconds for f in figures), max(f.peak_mib for f in figures),
+                           figures[0].http_calls, statistics.median(f.emulator_cpu for f in figures),
+                           statistics.median(f.cpu for f in figures), figures[0].by_process)
+    return out
+
+
+# --- the report ----------------------------------------------------------------------------------
 def machine() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), "unknown CPU")
-    return f"{model}, {os.cpu_count()} CPUs"
+    memory = next((int(line.split()[1]) // 1024 // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0)
+    load = os.getloadavg()[0]
+    return f"{model}, {os.cpu_count()} CPUs, {memory} GiB; load average {load:.1f} at the end"
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×" if b else "–"
+
+
+def _row(name: str, p: Mapping[str, Any], f: Optional[Mapping[str, Any]]) -> str:
+    floor = (f"{f['seconds']:.1f} | {ratio(p['seconds'], f['seconds'])} | {p['cpu']:.1f} | {f['cpu']:.1f}"
+             if f else f"– | – | {p['cpu']:.1f} | –")
+    return (f"| {name} | {p['seconds']:.1f} | {floor} | {p['peak_mib']:.0f} | "
+            f"{f['peak_mib']:.0f} | " if f else f"| {name} | {p['seconds']:.1f} | {floor} | {p['peak_mib']:.0f} | – | ") + \
+        f"{p['http_calls']} | {p['emulator_cpu']:.1f} |"
+
+
+def targets(sizes: Mapping[str, Any]) -> list[str]:
+    """The issue's targets, met or not, from the figures above (never asserted by tests)."""
+    rows = []
+    if "500" in sizes and "checkpointed" in sizes["500"]:
+        up, plain = sizes["500"]["project"]["first up"], sizes["500"]["checkpointed"]["project"]
+        floor = sizes["500"]["floor"]["first up"]
+        rows.append(("first up of 500 at least 3× faster than with per-step checkpoints",
+                     f"{plain['seconds'] / up['seconds']:.1f}×", plain["seconds"] >= 3 * up["seconds"]))
+        rows.append(("first up of 500 within 1.3× of the floor", ratio(up["seconds"], floor["seconds"]),
+                     up["seconds"] <= 1.3 * floor["seconds"]))
+    if "500" in sizes and "2000" in sizes:
+        growth = {name: sizes["2000"]["project"][name]["seconds"] / sizes["500"]["project"][name]["seconds"]
+                  for name in sizes["2000"]["project"] if name in sizes["500"]["project"]}
+        worst = max(growth, key=growth.get)
+        rows.append(("t(2000) / t(500) ≤ 4.5 for every operation", f"{growth[worst]:.2f} at most ({worst})",
+                     growth[worst] <= 4.5))
+    if "5000" in sizes:
+        project = sizes["5000"]["project"]
+        top = max(project, key=lambda name: project[name]["peak_mib"])
+        core = max((p["peak_mib"], n) for n, p in project.items() if "policy" not in n)
+        rows.append(("peak memory at 5000 under 1 GiB", f"{core[0]:.0f} MiB ({core[1]}); {project[top]['peak_mib']:.0f} "
+                     f"MiB with the policy pack", core[0] < 1024 and project[top]["peak_mib"] < 1024))
+    if not rows:
+        return []
+    return (["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+            + [f"| {what} | {value} | {'yes' if met else 'no'} |" for what, value, met in rows] + [""])
+
+
+def render(report: dict[str, Any], runs: int) -> str:
+    lines = ["# Benchmark", "",
+             f"Generated by `scripts/benchmark.py` ({runs} run(s) per figure, median seconds). Machine: "
+             f"{report['machine']}.", "",
+             "*project*: this program against the Nexus emulator, with nexusctl's engine settings (no per-step "
+             "checkpoints). *floor*: `scripts/floor/`, a trivial dynamic provider without HTTP, same N resources, "
+             "same inputs, same CLI and settings, same run. Peak memory: the whole process tree. HTTP calls: served "
+             "by the emulator (run without its per-write full-state save, `scripts/bench_emulator.py`); emulator "
+             "CPU: its own CPU seconds during the operation.", ""]
+    for n, entry in report["sizes"].items():
+        project, floor = entry["project"], entry["floor"]
+        lines += [f"## N = {n} objects ({entry['resources']} resources in the state)", "",
+                  "| operation | project s | floor s | ratio | project CPU s | floor CPU s | project peak MiB | "
+                  "floor peak MiB | HTTP calls | emulator CPU s |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for name in OPERATIONS:
+            if name not in project:
+                continue
+            lines.append(_row(name, project[name], floor.get(name)))
+        if "checkpointed" in entry:
+            lines.append(_row("first up, per-step checkpoints (plain `pulumi up`)",
+                              entry["checkpointed"]["project"], entry["checkpointed"]["floor"]))
+        top = max(project, key=lambda name: project[name]["peak_mib"])
+        lines += ["", f"Peak memory by program in the operation with the highest peak ({top}): "
+                  + ", ".join(f"{name} {mib} MiB" for name, mib in list(project[top]["by_process"].items())[:5])
+                  + ".", ""]
+    sizes = report["sizes"]
+    lines += targets(sizes)
+    if "500" in sizes and "2000" in sizes:
+        lines += ["## Growth: t(2000) / t(500) (target ≤ 4.5: linear would be 4)", "",
+                  "| operation | project | floor |", "|---|---:|---:|"]
+        for name in OPERATIONS:
+            p2, p5 = sizes["2000"]["project"].get(name), sizes["500"]["project"].get(name)
+            f2, f5 = sizes["2000"]["floor"].get(name), sizes["500"]["floor"].get(name)
+            if p2 and p5:
+                lines.append(f"| {name} | {ratio(p2['seconds'], p5['seconds'])} | "
+                             f"{ratio(f2['seconds'], f5['seconds']) if f2 and f5 else '–'} |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="0,100", help="extra hosted repositories per run, comma-separated")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", default="50,200,500,2000,5000", help="object counts, comma-separated")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--checkpointed-up-max", type=int, default=500,
+                        help="largest N for the first up with per-step checkpoints (quadratic: slow)")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmark.md")
     args = parser.parse_args()
-    report: dict[str, Any] = {}
-    for extra in (int(s) for s in args.sizes.split(",")):
-        runs = [one_run(extra, skip_checkpoints=False) for _ in range(args.runs)]
-        fast = [one_run(extra, skip_checkpoints=True) for _ in range(args.runs)]
-        rows = {key: (statistics.median(r[key][0] for r in runs), runs[0][key][1]) for key in runs[0]}
-        rows["first up, PULUMI_SKIP_CHECKPOINTS=true"] = (statistics.median(r["first up"][0] for r in fast),
-                                                          fast[0]["first up"][1])
-        report[str(extra)] = rows
-        print(f"extra repositories {extra}: " + json.dumps({k: [round(v[0], 2), v[1]] for k, v in rows.items()}),
-              flush=True)
+    report: dict[str, Any] = {"sizes": {}}
+    for n in (int(s) for s in args.sizes.split(",")):
+        project = median([project_run(n) for _ in range(args.runs)])
+        floor = median([floor_run(n) for _ in range(args.runs)])
+        entry: dict[str, Any] = {"resources": project.pop("resources").http_calls, "project": {k: vars(v) for k, v in project.items()},
+                                 "floor": {k: vars(v) for k, v in floor.items()}}
+        if n <= args.checkpointed_up_max:
+            entry["checkpointed"] = {"project": vars(median([project_run(n, True) for _ in range(args.runs)])["first up"]),
+                                     "floor": vars(median([floor_run(n, True) for _ in range(args.runs)])["first up"])}
+        report["sizes"][str(n)] = entry
+        print(f"N={n}: " + json.dumps({k: [round(v.seconds, 1), round(v.peak_mib), v.http_calls]
+                                       for k, v in project.items()})
+              + " floor " + json.dumps({k: round(v.seconds, 1) for k, v in floor.items()}), flush=True)
+    report["machine"] = machine()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# Benchmark", "", f"{args.runs} runs per figure (median seconds); HTTP calls counted by the emulator.",
-             f"Machine: {machine()}",
-             ""]
-    for extra, rows in report.items():
-        resources = int(rows.pop("resources")[0])
-        lines += [f"## seed registry + {extra} extra hosted repositories ({resources} resources in state)", "",
-                  "| operation | seconds | HTTP calls |", "|---|---:|---:|"]
-        lines += [f"| {name} | {seconds:.2f} | {calls} |" for name, (seconds, calls) in rows.items()]
-        lines.append("")
-    args.out.write_text("\n".join(lines))
-    raw = ROOT / "reports" / "benchmark.json"  # machine-readable figures, not committed
+    notes = ""  # the hand-written findings below the figures survive a re-run
+    if args.out.exists() and NOTES in args.out.read_text():
+        notes = args.out.read_text()[args.out.read_text().index(NOTES):]
+    args.out.write_text(render(report, args.runs) + ("\n" + notes if notes else ""))
+    raw = ROOT / "reports" / "benchmark.json"
     raw.parent.mkdir(exist_ok=True)
     raw.write_text(json.dumps(report, indent=2))
     print(f"report: {args.out}")
