@@ -106,12 +106,12 @@ class DockerRepositoryProvider(NexusProvider):
         client.send("DELETE", f"/v1/repositories/{quote(spec['name'], safe='')}",
                     invalidates=("repositories",))
 
-    def _explain(self, err: NexusError, spec: Mapping[str, Any], action: str) -> NexusError:
+    def _explain(self, err: NexusError, spec: Mapping[str, Any], action: str,
+                 next_run: str = "") -> NexusError:
         """A port held by another repository is most often a rename the config did not say."""
-        err = super()._explain(err, spec, action)
         held = PORT_HELD.search(err.message)
         if held and held.group(2).lower() != str(spec["name"]).lower():
-            err.args = (f"{err.args[0]}. If '{spec['name']}' is '{held.group(2)}' renamed, add "
-                        f"`renamedFrom: {held.group(2)}` to its entry in repositories (the old one is "
-                        "then deleted first); otherwise give it another port",)
-        return err
+            next_run = (f"if '{spec['name']}' is '{held.group(2)}' renamed, add `renamedFrom: {held.group(2)}` "
+                        "to its entry in repositories (the old one is then deleted first); otherwise give it "
+                        "another port")
+        return super()._explain(err, spec, action, next_run)

@@ -26,7 +26,8 @@ _loaded: Optional[list[dict[str, Any]]] = None
 
 
 class _Provider(Protocol):
-    control: tuple[str, ...]
+    @property
+    def engine_fields(self) -> tuple[str, ...]: ...
 
     def object_id(self, spec: Mapping[str, Any]) -> str: ...
 
@@ -60,9 +61,9 @@ def created_by_this_stack(provider: _Provider, existing: Mapping[str, Any], spec
         try:
             if provider.object_id(inputs).lower() != wanted:
                 continue
-            sent = {k: v for k, v in inputs.items() if k not in provider.control}
+            sent = {k: v for k, v in inputs.items() if k not in provider.engine_fields}
             on_server = {k: v for k, v in provider.to_spec(existing, inputs).items()
-                         if k not in provider.control}
+                         if k not in provider.engine_fields}
         except (KeyError, TypeError, ValueError, AttributeError):
             continue  # another kind's record
         if all(on_server.get(k) == v for k, v in sent.items()) and set(on_server) <= set(sent):

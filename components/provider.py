@@ -150,6 +150,11 @@ class NexusProvider(ResourceProvider):
     # Other objects refer to it: it carries an instance token (see INSTANCE).
     referenced: ClassVar[bool] = False
 
+    @property
+    def engine_fields(self) -> tuple[str, ...]:
+        """Inputs that are not Nexus fields: control fields and the instance/reference tokens."""
+        return (*self.control, INSTANCE, REFERENCES)
+
     # --- hooks ------------------------------------------------------------------------------
     def normalize(self, spec: Spec) -> Spec:
         """The spec with server defaults filled in, so diffs compare like with like."""
@@ -296,7 +301,7 @@ class NexusProvider(ResourceProvider):
     def differences(self, current: Spec, spec: Spec) -> list[str]:
         """Nexus fields in which the server's object differs from the config."""
         return sorted(k for k in set(current) | set(spec)
-                      if k not in self.control and current.get(k) != spec.get(k))
+                      if k not in self.engine_fields and current.get(k) != spec.get(k))
 
     def write_only_unverified(self, client: NexusClient, spec: Spec) -> bool:
         """Whether the config holds write-only secrets that the server cannot confirm; kinds
@@ -341,8 +346,7 @@ class NexusProvider(ResourceProvider):
 
     def _update(self, client: NexusClient, spec: Spec, previous: Spec, object_id: Optional[str] = None) -> None:
         server_fields = [k for k in set(spec) | set(previous)
-                         if k not in (*self.control, INSTANCE, REFERENCES)
-                         and spec.get(k) != previous.get(k)]
+                         if k not in self.engine_fields and spec.get(k) != previous.get(k)]
         # Something it refers to was re-created: Nexus may have dropped this object's references
         # to it (or the object itself), so it is written again even when its config is the same.
         reapply = spec.get(REFERENCES) != previous.get(REFERENCES)
@@ -362,7 +366,7 @@ class NexusProvider(ResourceProvider):
     def _with_carried(self, current: Spec, previous: Mapping[str, Any]) -> Spec:
         """Adds what the server cannot tell: control fields, instance tokens and write-only
         secrets."""
-        for key in (*self.control, INSTANCE, REFERENCES):
+        for key in self.engine_fields:
             if key in previous:
                 current[key] = previous[key]
         for path in self.write_only:

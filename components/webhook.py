@@ -92,11 +92,14 @@ class WebhookProvider(NexusProvider):
         existing = self.existing(client, spec)
         try:
             if existing is not None:
-                pulumi.log.info(f"adopting existing webhook for {spec['url']} ({existing['id']})")
-                # Write only a difference (the secret is never answered: a configured one is
-                # taken to be the server's, as drift does).
-                self._update(client, spec, self._with_carried(self.to_spec(existing, spec), spec),
-                             existing["id"])
+                pulumi.log.info(f"taking over existing webhook for {spec['url']} ({existing['id']})")
+                # Write only a difference. The secret is never answered: on `adopt` a configured
+                # one is taken to be the server's (as drift does); a webhook an interrupted run of
+                # this stack made gets it sent again, as every taken-over secret does.
+                current = self._with_carried(self.to_spec(existing, spec), spec)
+                if not spec.get("adopt"):
+                    current = self._without_write_only(current)
+                self._update(client, spec, current, existing["id"])
                 return CreateResult(existing["id"], spec)
             created = client.send("POST", "/v1/capabilities", self.body(spec, False), ok=(200, 201),
                                   invalidates=("capabilities",))

@@ -123,4 +123,4 @@ def test_a_port_conflict_nexus_reports_at_create_says_to_add_renamed_from(nexus)
     assert str(refused.value).endswith(
         f"Port {held['httpPort']} is already in use by repository google-hub. If 'gcr-hub' is 'google-hub' "
         "renamed, add `renamedFrom: google-hub` to its entry in repositories (the old one is then deleted "
-        "first); otherwise give it another port")
+        "first); otherwise give it another port.")
