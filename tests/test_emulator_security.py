@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 import requests
 
-from tests.emulator.handlers.security import evaluate_csel, parse_csel, CselError
+from tests.emulator.csel import evaluate_csel, parse_csel, CselError
 from tests.emulator.server import Emulator
 from tests.emulator.state import NexusState, Options
 

@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 from urllib.parse import parse_qs
 
-from .handlers.security import repository_permitted
+from .permissions import repository_permitted
 from .http import Response, write_response
 from .state import NexusState
 

@@ -27,7 +27,8 @@ from ..routing import Router, bind
 from ..state import NexusState
 from ..validation import (NAME_TAKEN, Errors, check_body, find, json_object, name_errors, public,
                           quoted, raise_if)
-from . import security, ssrf
+from .. import permissions
+from . import ssrf
 
 NAME_MAX = 200
 WRITE_POLICIES = ("ALLOW", "ALLOW_ONCE", "DENY")
@@ -103,7 +104,7 @@ def _admin(doc: dict[str, Any], action: str) -> str:
 
 
 def _may_browse(state: NexusState, req: Request, doc: dict[str, Any]) -> bool:
-    return any(security.repository_permitted(state, req.user, doc, action)
+    return any(permissions.repository_permitted(state, req.user, doc, action)
                for action in ("browse", "read"))
 
 
@@ -112,7 +113,7 @@ def list_repositories(state: NexusState, req: Request) -> Response:
     unauthenticated caller with anonymous access off gets an empty list, not a 403)."""
     with state.lock:
         return Response.json([_summary(state, d, req) for d in _sorted(state)
-                              if security.repository_permitted(state, req.user, d, "browse")])
+                              if permissions.repository_permitted(state, req.user, d, "browse")])
 
 
 def list_settings(state: NexusState, req: Request) -> Response:
@@ -120,7 +121,7 @@ def list_settings(state: NexusState, req: Request) -> Response:
     (AuthorizingRepositoryManagerImpl.getRepositoriesWithAdmin)."""
     with state.lock:
         return Response.json([_answer(d, req) for d in _sorted(state)
-                              if security.permitted(state, req.user, _admin(d, "read"))])
+                              if permissions.permitted(state, req.user, _admin(d, "read"))])
 
 
 def get_repository(state: NexusState, req: Request) -> Response:
@@ -142,7 +143,7 @@ def get_typed_repository(state: NexusState, req: Request, route: str) -> Respons
     with state.lock:
         doc = find(state.repositories, req.params["repositoryName"])
         if doc is None or doc["format"] != fmt.name or doc["type"] != repo_type \
-                or not security.permitted(state, req.user, _admin(doc, "read")):
+                or not permissions.permitted(state, req.user, _admin(doc, "read")):
             raise ApiError.not_found("Repository not found")
         return Response.json(_answer(doc, req))
 
@@ -158,10 +159,10 @@ def delete_repository(state: NexusState, req: Request) -> Response:
         doc = find(state.repositories, req.params["repositoryName"])
         if doc is None:
             raise ApiError(404)
-        if not security.permitted(state, req.user, _admin(doc, "delete")):
+        if not permissions.permitted(state, req.user, _admin(doc, "delete")):
             raise ApiError.forbidden()
         del state.repositories[doc["name"].lower()]
-        security.forget_repository_privileges(state, doc)
+        permissions.forget_repository_privileges(state, doc)
         gone = doc["name"].lower()
         for other in state.repositories.values():
             group = other.get("group")
@@ -292,11 +293,11 @@ def _write(state: NexusState, req: Request, route: str, path_name: Optional[str]
         current = find(state.repositories, path_name)
         if current is None or current["format"] != fmt.name or current["type"] != repo_type:
             raise ApiError(404)
-        if not security.permitted(state, req.user, _admin(current, "edit")):
+        if not permissions.permitted(state, req.user, _admin(current, "edit")):
             raise ApiError.forbidden()
     elif find(state.repositories, body["name"]) is not None:  # lost a race with another create
         raise ApiError.validation([("PARAMETER name", NAME_TAKEN)])
-    elif not security.permitted(state, req.user, _admin({"format": fmt.name, "name": body["name"]},
+    elif not permissions.permitted(state, req.user, _admin({"format": fmt.name, "name": body["name"]},
                                                         "add")):
         raise ApiError.forbidden()
     version, schema_name = request_spec(state, fmt, repo_type)

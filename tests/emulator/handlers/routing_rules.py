@@ -13,7 +13,7 @@ from typing import Any
 from ..http import ApiError, Request, Response
 from ..routing import Router
 from ..state import NexusState
-from . import security
+from .. import permissions
 from ..validation import NAME_MESSAGE, NAME_REGEX, Errors, check_body, find, public, quoted, raise_if
 
 DUPLICATE = "A rule with the same name already exists. Name must be unique."
@@ -79,10 +79,10 @@ def _ensure_can_read(state: NexusState, req: Request) -> None:
     """Whoever may create a proxy of some format (repository-admin add on `*`) or administer
     (read) some repository may read the rules; anyone else gets the bare 403."""
     with state.lock:
-        wanted = [f"nexus:repository-admin:{fmt}:*:add" for fmt in security.FORMATS]
+        wanted = [f"nexus:repository-admin:{fmt}:*:add" for fmt in permissions.FORMATS]
         wanted += [f"nexus:repository-admin:{r['format']}:{r['name']}:read"
                    for r in state.repositories.values()]
-        if not any(security.permitted(state, req.user, p) for p in wanted):
+        if not any(permissions.permitted(state, req.user, p) for p in wanted):
             raise ApiError.forbidden()
 
 
