@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import requests
 
-from tests.emulator.handlers.tasks import CronExpression
+from tests.emulator.quartz import CronExpression
 from tests.emulator.server import Emulator
 from tests.emulator.state import NexusState, Options
 
