@@ -186,3 +186,39 @@ def test_community_edition_has_no_pro_blob_stores(emulators: Emulators) -> None:
     assert nexus.post("/v1/blobstores/google", google()).status_code == 405
     assert nexus.get(f"{GROUP}/x").status_code == 404
 
+
+@pytest.mark.parametrize("version,error_id", [
+    ("3.68.1", "HelperBean.attributes.storage.blobStoreName"),  # OrientDB: StorageFacetImpl
+    ("3.94.0", "HelperBean.storage.blobStoreName"),  # H2/PostgreSQL: ContentFacetSupport
+])
+def test_a_group_member_cannot_be_a_repositorys_storage(emulators: Emulators, version: str,
+                                                        error_id: str) -> None:
+    """The storage facet refuses a blob store that belongs to a group (validateBlobStoreNotInGroup
+    in nexus-public 3.30-3.77: "Blob Store '%s' is a member of Blob Store Group '%s' and cannot
+    be set as storage"); the violation comes from ConstraintViolationFactory's HelperBean, whose
+    path is attributes.storage.blobStoreName on OrientDB and storage.blobStoreName on the
+    datastore. The group itself is fine as storage."""
+    nexus = emulators.get(version, "pro", skip_default_repositories=True)
+    file_store(nexus, "m1")
+    assert nexus.post(GROUP, group("grp", members=("m1",))).status_code == 204
+    for path, body in (("docker/hosted", hosted_on("m1")), ("raw/hosted", raw_hosted_on("m1"))):
+        refused = nexus.post(f"/v1/repositories/{path}", body)
+        assert refused.status_code == 400, refused.text
+        assert refused.json() == [{"id": error_id, "message": "Blob Store 'm1' is a member of Blob "
+                                                              "Store Group 'grp' and cannot be set "
+                                                              "as storage"}]
+    assert nexus.get("/v1/repositories").json() == []
+    assert nexus.post("/v1/repositories/docker/hosted", hosted_on("grp")).status_code == 201
+
+
+def hosted_on(blob_store: str) -> dict[str, Any]:
+    return {"name": "docker-hosted", "online": True,
+            "storage": {"blobStoreName": blob_store, "strictContentTypeValidation": True,
+                        "writePolicy": "ALLOW"},
+            "docker": {"v1Enabled": False, "forceBasicAuth": True}}
+
+
+def raw_hosted_on(blob_store: str) -> dict[str, Any]:
+    return {"name": "raw-hosted", "online": True,
+            "storage": {"blobStoreName": blob_store, "strictContentTypeValidation": True,
+                        "writePolicy": "ALLOW"}}

@@ -29,6 +29,7 @@ from ..validation import (NAME_TAKEN, Errors, check_body, find, json_object, nam
                           quoted, raise_if)
 from .. import permissions
 from . import ssrf
+from .blobstores_cloud import group_of
 
 NAME_MAX = 200
 WRITE_POLICIES = ("ALLOW", "ALLOW_ONCE", "DENY")
@@ -40,6 +41,7 @@ CLEANUP_REFERENCES_CHECKED = "3.85.0"  # cloud-pi-native/console#2348
 # A proxy of 3.94 may name an inline Repository Firewall mode; without a Sonatype IQ connection
 # anything but DISABLED is refused (terraform-provider-sonatyperepo, repository_common_proxy_test.go).
 FIREWALL_NEEDS_IQ = "Unable to configure Repository Firewall as not connected to Sonatype IQ"
+DATASTORE = "3.71.0"  # H2/PostgreSQL only from here on; before, the emulator stands for OrientDB
 
 
 def register(router: Router, state: NexusState) -> None:
@@ -230,6 +232,21 @@ def _policy_names(state: NexusState, body: dict[str, Any]) -> Optional[list[str]
     return known
 
 
+def _storage_problems(state: NexusState, blob_store: str) -> None:
+    """A member of a group blob store cannot be a repository's storage: the storage facet's
+    validate() (StorageFacetImpl on OrientDB, ContentFacetSupport on H2/PostgreSQL, nexus-public
+    3.30-3.77) makes the violation through ConstraintViolationFactory, whose HelperBean path is
+    `attributes.storage.blobStoreName` on OrientDB and `storage.blobStoreName` on the datastore
+    (ConstraintViolationExceptionMapper prefixes the bean's class name)."""
+    group = group_of(state, blob_store)
+    if group is not None:
+        path = "storage.blobStoreName" if state.at_least(DATASTORE) else \
+            "attributes.storage.blobStoreName"
+        raise ApiError.validation([(f"HelperBean.{path}", f"Blob Store '{blob_store}' is a member of "
+                                                         f"Blob Store Group '{group}' and cannot be "
+                                                         "set as storage")])
+
+
 def _connector_problems(state: NexusState, name: str, connector: dict[str, Any]) -> None:
     """Docker and OCI repositories open Jetty connectors: ports are exclusive across both."""
     if connector["subdomain"] and not state.pro:
@@ -269,6 +286,7 @@ def _repository_problems(state: NexusState, fmt: Format, repo_type: str, body: d
                          connector: Optional[dict[str, Any]]) -> None:
     """What Nexus finds while building the repository from the configuration; each failure is a
     400 with one quoted message (the wording is the emulator's where no source shows Nexus's)."""
+    _storage_problems(state, body["storage"]["blobStoreName"])
     if connector is not None:
         _connector_problems(state, body["name"], connector)
     if repo_type == PROXY:
