@@ -13,13 +13,24 @@ from functools import lru_cache
 from typing import Optional
 
 from .csel import CselError, evaluate_csel
+from .formats import FORMATS as REPOSITORY_FORMATS, offered
 from .http import ApiError, Request
-from .state import NexusState
+from .state import NexusState, Options
 
-# Repository formats of a Community Edition instance; privileges may name one of these or "*".
-FORMATS = ("apt", "cargo", "cocoapods", "composer", "conan", "conda", "docker", "gitlfs", "go",
-           "helm", "huggingface", "maven2", "npm", "nuget", "p2", "pypi", "r", "raw", "rubygems",
-           "yum")
+
+def privilege_formats(state: NexusState) -> tuple[str, ...]:
+    """The repository formats the release has (formats.py's table): each brings format-wide
+    view privileges (RepositoryFormatSecurityContributor), and privileges may name one of them
+    or "*"."""
+    return _formats_of_release(state.options.version)
+
+
+@lru_cache(maxsize=None)
+def _formats_of_release(version: str) -> tuple[str, ...]:
+    release = NexusState(Options(version=version))
+    return tuple(sorted({fmt.name for fmt in REPOSITORY_FORMATS.values()
+                         if any(offered(release, fmt, kind) for kind in fmt.since)}))
+
 
 # How each action is spelled in a permission string (ApiPrivilegeWithActionsRequest).
 BREAD_WORD = {"BROWSE": "browse", "READ": "read", "EDIT": "edit", "ADD": "add",
@@ -77,8 +88,8 @@ _CRUD_ACTION = {"*": "ALL", "create": "ADD", "read": "READ", "update": "EDIT", "
                 "start": "START", "stop": "STOP"}
 
 
-@lru_cache(maxsize=1)
-def _static_privileges() -> tuple[dict, ...]:
+@lru_cache(maxsize=None)
+def _static_privileges(formats: tuple[str, ...]) -> tuple[dict, ...]:
     docs: list[dict] = [{"type": "wildcard", "name": "nx-all", "description": "All permissions",
                          "readOnly": True, "pattern": "nexus:*"}]
     for domain, label, words in _APPLICATION:
@@ -100,7 +111,7 @@ def _static_privileges() -> tuple[dict, ...]:
     # RepositoryFormatSecurityContributor.initial: view privileges on all repositories of a format.
     for word in REPOSITORY_WORDS:
         docs.append(_repository_privilege("admin", "*", "*", word))
-    for fmt in ("*",) + FORMATS:
+    for fmt in ("*",) + formats:
         for word in REPOSITORY_WORDS:
             docs.append(_repository_privilege("view", fmt, "*", word))
     return tuple(docs)
@@ -122,7 +133,7 @@ def repository_privilege_names(repository: dict) -> list[str]:
 
 def builtin_privileges(state: NexusState) -> dict[str, dict]:
     """Read-only privileges: the static set plus the per-repository ones of every repository."""
-    found = {doc["name"].lower(): doc for doc in _static_privileges()}
+    found = dict(_static_by_name(privilege_formats(state)))
     for repo in state.repositories.values():
         for kind, words in (("view", REPOSITORY_WORDS), ("admin", ADMIN_WORDS)):
             for word in words:
@@ -154,16 +165,16 @@ _REPOSITORY_PRIVILEGE = re.compile(r"^nx-repository-(view|admin)-([^-]+)-(.+)-(b
                                    re.IGNORECASE)
 
 
-@lru_cache(maxsize=1)
-def _static_by_name() -> dict[str, dict]:
-    return {doc["name"].lower(): doc for doc in _static_privileges()}
+@lru_cache(maxsize=None)
+def _static_by_name(formats: tuple[str, ...]) -> dict[str, dict]:
+    return {doc["name"].lower(): doc for doc in _static_privileges(formats)}
 
 
 def find_privilege(state: NexusState, name: str) -> Optional[dict]:
     """One privilege by name without listing them all (permission checks run per request and
     per repository; call with state.lock held)."""
     key = name.lower()
-    found = state.privileges.get(key) or _static_by_name().get(key)
+    found = state.privileges.get(key) or _static_by_name(privilege_formats(state)).get(key)
     if found is not None:
         return found
     parts = _REPOSITORY_PRIVILEGE.match(name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..http import ApiError, Request, Response
-from ..permissions import FORMATS, all_privileges
+from ..permissions import all_privileges, privilege_formats
 from ..routing import Router
 from ..state import NexusState
 from ..validation import NAME_MESSAGE, NAME_REGEX, public, quoted, unreadable
@@ -105,7 +105,7 @@ def _check_repository_and_format(state: NexusState, doc: dict) -> None:
         raise quoted(400, f"Invalid repository '{repo_name}' supplied.")
     if fmt != "*" and repository is not None and repository["format"] != fmt:
         raise quoted(400, f"Invalid format '{fmt}' supplied for repository '{repo_name}'.")
-    if fmt != "*" and fmt not in FORMATS:
+    if fmt != "*" and fmt not in privilege_formats(state):
         raise quoted(400, f"Invalid format '{fmt}' supplied.")
 
 

@@ -18,10 +18,15 @@ REALMS = (("NexusAuthenticatingRealm", "Local Authenticating Realm"),
           ("LdapRealm", "LDAP Realm"),
           ("NpmToken", "npm Bearer Token Realm"),
           ("NuGetApiKey", "NuGet API-Key Realm"),
+          ("OciBearerToken", "OCI Bearer Token Realm"),
           ("rutauth-realm", "Rut Auth Realm"),
           ("SamlRealm", "SAML Realm"),
           ("User-Token-Realm", "User Token Realm"))
 PRO_REALMS = ("Crowd", "SamlRealm", "User-Token-Realm")
+# Realms a release introduced: the OCI format (3.94) brings its token realm ("OCI Bearer Token
+# Realm required if false", OciAttributes.forceBasicAuth in the 3.94.0 spec; the id is the one a
+# public 3.94 configuration activates).
+REALM_SINCE = {"OciBearerToken": "3.94.0"}
 # AuthorizingRealmImpl.NAME: installed even when not configured (RealmManagerImpl
 # .maybeAddAuthorizingRealm), and the anonymous user's default realm.
 AUTHORIZING_REALM = "NexusAuthorizingRealm"
@@ -33,6 +38,8 @@ def available_realms(state: NexusState) -> list[dict]:
         if realm_id in PRO_REALMS and not state.pro:
             continue
         if realm_id == "NexusAuthorizingRealm" and state.at_least("3.60.0"):
+            continue
+        if realm_id in REALM_SINCE and not state.at_least(REALM_SINCE[realm_id]):
             continue
         realms.append({"id": realm_id, "name": name})
     return realms

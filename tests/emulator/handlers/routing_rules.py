@@ -79,7 +79,7 @@ def _ensure_can_read(state: NexusState, req: Request) -> None:
     """Whoever may create a proxy of some format (repository-admin add on `*`) or administer
     (read) some repository may read the rules; anyone else gets the bare 403."""
     with state.lock:
-        wanted = [f"nexus:repository-admin:{fmt}:*:add" for fmt in permissions.FORMATS]
+        wanted = [f"nexus:repository-admin:{fmt}:*:add" for fmt in permissions.privilege_formats(state)]
         wanted += [f"nexus:repository-admin:{r['format']}:{r['name']}:read"
                    for r in state.repositories.values()]
         if not any(permissions.permitted(state, req.user, p) for p in wanted):
