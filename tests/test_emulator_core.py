@@ -209,7 +209,7 @@ def test_cleanup_policy_validation(emulators: Emulators) -> None:
     r = nexus.post("/internal/cleanup-policies", policy(name="keep", retain=3))  # Pro only
     assert r.status_code == 400 and "'Retain components'" in r.json()["message"]
     r = nexus.post("/internal/cleanup-policies", policy(name="rx", criteriaAssetRegex="(["))
-    assert r.status_code == 400 and r.json()[0]["id"] == "criteriaAssetRegex"
+    assert r.status_code == 400 and r.json()[0]["id"] == "PARAMETER criteriaAssetRegex"
     pro = emulators.get(edition="pro")
     assert pro.post("/internal/cleanup-policies", policy(name="keep", retain=3)).status_code == 200
 
