@@ -92,6 +92,7 @@ def test_a_preview_becomes_a_short_table_of_what_changes(workspace, nexus, tmp_p
     assert '`members`: removed `"aliyun-hub"`' in group and "repository google-hub is re-created" in group
     assert "a secret changed" in row(text, "user-ci") and "`password`: `[secret]`" in row(text, "user-ci")
     assert "`authentication.password`: `[secret]`" in row(text, "docker-hub")
+    assert [line for line in rows if "changed on the server" in line] == [row(text, "docker-unused-30d")]
     drifted = row(text, "docker-unused-30d")
     assert "changed on the server since the last deployment" in drifted
     assert '`notes`: `"edited by hand"` → `"cached images nobody pulled for 30 days"`' in drifted
