@@ -21,6 +21,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from . import trace
 from .connection import (ANCHOR, DEFAULT_RETRIES, DEFAULT_TIMEOUT, RETRIED_METHODS, Connection, Trust,
                          TrustAdapter, TrustError, connection_from_raw_config, insecure_warning,
                          unreachable_message)
@@ -167,7 +168,7 @@ class NexusClient:
     def session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = trace.session()  # NEXUS_RAC_TRACE: an HTTP trace of every call (components/trace.py)
             session.auth = (self.connection.username, self.connection.password)
             # Connection errors are retried for every method (nothing reached Nexus); read errors
             # and 5xx only for idempotent ones; TLS failures never (a retry cannot fix trust).
