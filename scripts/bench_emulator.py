@@ -18,13 +18,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.emulator import state  # noqa: E402
-from tests.emulator.handlers import security  # noqa: E402
+from tests.emulator import permissions  # noqa: E402
 from tests.emulator.__main__ import main  # noqa: E402
 
 state.NexusState.persist = lambda self: None  # type: ignore[method-assign]
 
 _built_for: dict[str, Any] = {"key": None, "privileges": {}}
-_build = security.builtin_privileges
+_build = permissions.builtin_privileges
 
 
 def builtin_privileges(nexus: state.NexusState) -> dict[str, dict]:
@@ -34,5 +34,5 @@ def builtin_privileges(nexus: state.NexusState) -> dict[str, dict]:
     return dict(_built_for["privileges"])  # callers add to the dict they get
 
 
-security.builtin_privileges = builtin_privileges
+permissions.builtin_privileges = builtin_privileges
 sys.exit(main())
