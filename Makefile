@@ -107,5 +107,8 @@ adopt: setup
 	@test -n "$(URL)" || { echo "usage: make adopt STACK=<stack> URL=<nexus url>, password in NEXUS_PASSWORD"; exit 2; }
 	$(PY) -m nexusctl adopt --url $(URL) --stack $(STACK)
 
+# The local emulator is stopped first: wiping .demo under a running one would leave it serving
+# (and holding the stack's port) with a deleted data directory.
 clean:
+	@if [ -x $(PY) ]; then $(PY) -m nexusctl emulator stop || true; fi
 	rm -rf .demo .work reports
