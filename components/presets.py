@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping
 
-from .config import Problem
+from .problems import Problem
 
 DOCKER_TOKEN = "DockerToken"
 DEFAULT_REALMS = ["NexusAuthenticatingRealm", DOCKER_TOKEN]
