@@ -13,6 +13,11 @@ MAKEFLAGS += --no-print-directory
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$(PATH)
 export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+# VERBOSE=1 (or 2, with masked bodies): an HTTP trace of every call to Nexus, from nexusctl and the
+# providers of its pulumi runs (README, "Diagnostics"), for the commands (not for `make test`).
+ifneq ($(VERBOSE),)
+.work/status/$(STACK)/% demo adopt: export NEXUS_RAC_TRACE := $(VERBOSE)
+endif
 
 .PHONY: help setup venv toolchain system-packages demo test preview up destroy drift verify unmanaged adopt disk retention-run clean FORCE
 
@@ -24,6 +29,7 @@ help:
 	@echo "make destroy STACK=<stack>            delete what the stack manages; refused while it would delete data"
 	@echo "make verify|unmanaged STACK=<stack>   check the docker path after up | list objects the stack does not declare"
 	@echo "  ARGS='...' passes options on, e.g. ARGS='--format json' (JSON alone on stdout)"
+	@echo "  VERBOSE=1 traces every HTTP call to Nexus (VERBOSE=2: with masked bodies)"
 	@echo "make adopt STACK=<stack> URL=<nexus>  write a stack that takes over an existing Nexus (password in NEXUS_PASSWORD)"
 	@echo "make disk|retention-run STACK=<stack>  blob store usage and quotas | run the retention tasks now"
 	@echo "  drift, verify, unmanaged, disk, retention-run exit 0 all good, 3 found something, 1 could not check"

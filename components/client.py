@@ -19,6 +19,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from . import trace
 from .answers import (NexusError, NexusUnreachable, ServerInfo, error_message, parse_server_header,
                       parse_version, wire_numbers)
 from .connection import (ANCHOR, DEFAULT_RETRIES, DEFAULT_TIMEOUT, RETRIED_METHODS, Connection, Trust,
@@ -51,7 +52,7 @@ class NexusClient:
     def session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = trace.session()  # NEXUS_RAC_TRACE: an HTTP trace of every call (components/trace.py)
             session.auth = (self.connection.username, self.connection.password)
             # Connection errors are retried for every method (nothing reached Nexus); read errors
             # and 5xx only for idempotent ones; TLS failures never (a retry cannot fix trust).

@@ -41,18 +41,13 @@ from components.resource import type_token
 
 from . import engine, report
 from .engine import StackError, select_stack
+from .fields import MASK, is_secret_path, show
 
 EXIT_CLEAN, EXIT_ERROR, EXIT_DRIFT = 0, 1, 3
-MASK = "[secret]"
-# Field names whose values are secrets wherever they appear (the engine already prints
-# `[secret]` for values it knows as secret; this covers any that reach it in plain form).
-SECRET_FIELDS = frozenset({"password", "adminPassword", "secretAccessKey", "sessionToken", "authPassword",
-                           "secret", "keystorePassword", "keyPem", "keystoreBase64"})
 EXPECTED_CHANGES_ERROR = "no changes were expected for refresh but changes were proposed"
 PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 # The Nexus objects' resource types (not the bootstrap, the TLS material or the deployment check).
 OBJECT_TYPES = frozenset(type_token(r.provider_class.resource_type) for k in KINDS for r in k.resource_types)
-MAX_VALUE = 120
 MAX_ERRORS = 5
 
 # `    ~ pulumi-python:dynamic/nexus:DockerHostedRepository: (update) 🔒`
@@ -172,8 +167,7 @@ def _value(text: str) -> Any:
 
 
 def _masked(change: FieldChange) -> FieldChange:
-    leaf = re.split(r"[.\[]", change.path)[-1]
-    if leaf in SECRET_FIELDS:
+    if is_secret_path(change.path):
         change.state = None if change.state is None else MASK
         change.server = None if change.server is None else MASK
     return change
@@ -205,19 +199,12 @@ def summary(report: Report) -> str:
             lines.append(f"  {item.type} {item.name}: deleted on the server; `{up}` creates it again")
             continue
         lines.append(f"  {item.type} {item.name}: changed on the server; `{up}` sets it to the config again")
-        lines += [f"      {c.path}: {_show(c.state)} → {_show(c.server)}" for c in item.fields]
+        lines += [f"      {c.path}: {show(c.state)} → {show(c.server)}" for c in item.fields]
     lines += [f"`{up}` (or `python -m nexusctl pulumi {report.stack} up --yes`) reads the server first "
               "(--refresh), so it undoes all of the above; a plain `pulumi up` without --refresh would change "
               "nothing.",
               f"To keep a change instead, put it in the config (stacks/Pulumi.{report.stack}.yaml) first."]
     return "\n".join(lines)
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "(absent)"
-    text = json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
-    return text if len(text) <= MAX_VALUE else text[:MAX_VALUE - 1] + "…"
 
 
 def check(stack: str, env: Mapping[str, str]) -> Report:

@@ -5,15 +5,17 @@ import base64
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import yaml
 
-from components import stack_files
+from components import stack_files, trace
 from components.client import Connection
 from components.interrupted import RECORD_ENV
 from components.interrupted import write_record as record_creates
@@ -86,8 +88,30 @@ def run(args: Sequence[str], stack: Optional[str] = None, env: Optional[Mapping[
     cmd = [pulumi_binary(), *args]
     if stack and args and args[0] not in ("stack",):
         cmd += ["--stack", stack, "--non-interactive"]
-    return recovery.supervised(cmd, cwd=cwd, env=dict(env or environment(stack)), text=True,
+    done = recovery.supervised(cmd, cwd=cwd, env=dict(env or environment(stack)), text=True,
                                capture_output=capture)
+    if capture and trace.level():
+        forward_trace(done.stdout, done.stderr)
+    return done
+
+
+_TRACE_LINE = re.compile(re.escape(trace.PREFIX) + r" .*")
+
+
+def forward_trace(*outputs: Optional[str]) -> None:
+    """The providers' trace lines in a pulumi output this command reads itself (its progress
+    lines and diagnostics, or the JSON of `--json`), once each, on stderr."""
+    lines: dict[str, None] = {}
+    for found in _TRACE_LINE.finditer("\n".join(o or "" for o in outputs)):
+        line = found.group(0)
+        if line.rstrip(",").endswith('"'):  # a JSON string: "message": "nexus-trace: …\n",
+            try:
+                line = json.loads('"' + line[:line.rindex('"')] + '"')
+            except ValueError:
+                pass
+        lines.setdefault(line.strip(), None)
+    for line in lines:
+        print(line, file=sys.stderr, flush=True)
 
 
 def ensure_stack(stack: str, env: Mapping[str, str], cwd: Path = ROOT) -> None:

@@ -7,13 +7,13 @@ faults, first-start state) are skipped there.
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import pytest
 import requests
 
+from tests.emulator.testing import Emulators
 from tests.harness import EmulatorProcess, Workspace
 
 ADMIN_PASSWORD = "Admin-Test-Pw-1"
@@ -49,17 +49,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="module")
-def module_emulators() -> Iterator[dict[Any, Any]]:
-    """In-process emulators (tests.emulator.server.Emulator) a test module keeps for all its
-    tests, keyed as it likes. Stopping one waits out its 0.5 s poll interval, so they are stopped
-    together at the end of the module."""
-    running: dict[Any, Any] = {}
+def emulators() -> Iterator[Emulators]:
+    """In-process emulators a test module keeps for all its tests, one per configuration, reset
+    before every use (tests/emulator/testing.py): the one way tests that speak HTTP straight to
+    the emulator get a server."""
+    running = Emulators()
     yield running
-    stoppers = [threading.Thread(target=e.shutdown) for e in running.values()]
-    for thread in stoppers:
-        thread.start()
-    for thread in stoppers:
-        thread.join()
+    running.stop()
 
 
 @pytest.fixture

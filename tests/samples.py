@@ -1,14 +1,27 @@
 """Stack configs used by the engine tests: seed 004's registry with free connector ports."""
 from __future__ import annotations
 
+import os
 import random
 import socket
 from typing import Any
 
 
-# Below Linux's ephemeral range (32768-60999): a port handed out by bind(0) can be taken by any
-# outgoing connection's local end before the emulator listens on it.
-_PORT_RANGE = (20000, 32000)
+def _port_range() -> tuple[int, int]:
+    """Below Linux's ephemeral range (32768-60999): a port handed out by bind(0) can be taken by
+    any outgoing connection's local end before the emulator listens on it. Each pytest-xdist
+    worker gets a slice of its own: a port is only checked free, not held, until the emulator
+    opens the connector, so two workers drawing from one range could both pick it and one
+    test would then talk to the other's connector."""
+    low, high = 20000, 32000
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    width = (high - low) // max(count, 1)
+    return low + index * width, low + (index + 1) * width
+
+
+_PORT_RANGE = _port_range()
 _HANDED_OUT: set[int] = set()  # never twice in one process: stacks are built from several calls
 
 

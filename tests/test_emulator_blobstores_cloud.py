@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from tests.emulator_fleet import Fleet, Rest, fleet  # noqa: F401 - the module's emulators
+from tests.emulator.testing import Emulators, Nexus
 
 GROUP = "/v1/blobstores/group"
 
 
 @pytest.fixture
-def pro(fleet: Fleet) -> Rest:
-    return fleet.get("3.94.0", "pro")
+def pro(emulators: Emulators) -> Nexus:
+    return emulators.get("3.94.0", "pro")
 
 
 def azure(name: str = "az", key: Any = "azure-key", **overrides: Any) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def google(name: str = "gcs", **security: Any) -> dict[str, Any]:
                                        "accountKey": "{\"type\": \"service_account\"}"}}}
 
 
-def file_store(nexus: Rest, name: str) -> None:
+def file_store(nexus: Nexus, name: str) -> None:
     assert nexus.post("/v1/blobstores/file", {"name": name, "path": name}).status_code == 204
 
 
@@ -46,7 +46,7 @@ def group(name: str = "grp", members: tuple[str, ...] = ("m1",), fill: Any = "ro
 
 
 # --- Azure and Google --------------------------------------------------------------------------
-def test_azure_lifecycle_keeps_the_key_write_only(pro: Rest) -> None:
+def test_azure_lifecycle_keeps_the_key_write_only(pro: Nexus) -> None:
     assert pro.post("/v1/blobstores/azure", azure()).status_code == 201
     got = pro.get("/v1/blobstores/azure/az").json()
     assert got == {"name": "az", "softQuota": None, "bucketConfiguration": {
@@ -71,12 +71,12 @@ def test_azure_lifecycle_keeps_the_key_write_only(pro: Rest) -> None:
     (azure(bucketConfiguration={"accountName": "a", "containerName": "blobs",
                                 "authentication": {"authenticationMethod": "SAS"}}), 400),
 ])
-def test_azure_validation(pro: Rest, body: dict, status: int) -> None:
+def test_azure_validation(pro: Nexus, body: dict, status: int) -> None:
     assert pro.post("/v1/blobstores/azure", body).status_code == status
     assert [s["name"] for s in pro.get("/v1/blobstores").json()] == ["default"]
 
 
-def test_azure_managed_identity_needs_no_key_and_name_is_unique(pro: Rest) -> None:
+def test_azure_managed_identity_needs_no_key_and_name_is_unique(pro: Nexus) -> None:
     managed = azure(key=None)
     managed["bucketConfiguration"]["authentication"]["authenticationMethod"] = "MANAGEDIDENTITY"
     assert pro.post("/v1/blobstores/azure", managed).status_code == 201
@@ -84,8 +84,8 @@ def test_azure_managed_identity_needs_no_key_and_name_is_unique(pro: Rest) -> No
     assert taken.status_code == 400 and taken.json()[0]["message"].startswith("Name is already used")
 
 
-def test_google_lifecycle(fleet: Fleet) -> None:
-    nexus = fleet.get("3.86.2", "pro")
+def test_google_lifecycle(emulators: Emulators) -> None:
+    nexus = emulators.get("3.86.2", "pro")
     assert nexus.post("/v1/blobstores/google", google()).status_code == 201
     got = nexus.get("/v1/blobstores/google/gcs").json()
     assert got["type"] == "Google Cloud Storage"
@@ -101,7 +101,7 @@ def test_google_lifecycle(fleet: Fleet) -> None:
 
 
 # --- groups ------------------------------------------------------------------------------------
-def test_group_lifecycle(pro: Rest) -> None:
+def test_group_lifecycle(pro: Nexus) -> None:
     for name in ("m1", "m2"):
         file_store(pro, name)
     assert pro.post(GROUP, group(members=("m1",))).status_code == 204
@@ -118,7 +118,7 @@ def test_group_lifecycle(pro: Rest) -> None:
     assert pro.delete("/v1/blobstores/m1").status_code == 204, "no longer a member"
 
 
-def test_group_member_removal_is_refused(pro: Rest) -> None:
+def test_group_member_removal_is_refused(pro: Nexus) -> None:
     for name in ("m1", "m2"):
         file_store(pro, name)
     pro.post(GROUP, group(members=("m1", "m2")))
@@ -149,7 +149,7 @@ GROUP_INVALID = [
 
 @pytest.mark.parametrize("body,error_id,message", GROUP_INVALID,
                          ids=[m[:30] for _, _, m in GROUP_INVALID])
-def test_group_validation(pro: Rest, body: dict, error_id: str, message: str) -> None:
+def test_group_validation(pro: Nexus, body: dict, error_id: str, message: str) -> None:
     for name in ("m1", "used", "taken"):
         file_store(pro, name)
     assert pro.post(GROUP, group("first", members=("taken",))).status_code == 204
@@ -161,7 +161,7 @@ def test_group_validation(pro: Rest, body: dict, error_id: str, message: str) ->
     assert pro.get(f"{GROUP}/grp").status_code == 404
 
 
-def test_convert_a_store_into_a_group(pro: Rest) -> None:
+def test_convert_a_store_into_a_group(pro: Nexus) -> None:
     file_store(pro, "docker")
     with pro.state.lock:
         pro.state.repositories["repo"] = {"name": "repo", "storage": {"blobStoreName": "docker"}}
@@ -179,9 +179,46 @@ def test_convert_a_store_into_a_group(pro: Rest) -> None:
     assert taken.status_code == 400 and pro.get("/v1/blobstores/file/other").status_code == 200
 
 
-def test_community_edition_has_no_pro_blob_stores(fleet: Fleet) -> None:
-    nexus = fleet.get("3.94.0", "community")
+def test_community_edition_has_no_pro_blob_stores(emulators: Emulators) -> None:
+    nexus = emulators.get("3.94.0", "community")
     assert nexus.post("/v1/blobstores/azure", azure()).status_code == 405
     assert nexus.post(GROUP, group()).status_code == 405
     assert nexus.post("/v1/blobstores/google", google()).status_code == 405
     assert nexus.get(f"{GROUP}/x").status_code == 404
+
+
+@pytest.mark.parametrize("version,error_id", [
+    ("3.68.1", "HelperBean.attributes.storage.blobStoreName"),  # OrientDB: StorageFacetImpl
+    ("3.94.0", "HelperBean.storage.blobStoreName"),  # H2/PostgreSQL: ContentFacetSupport
+])
+def test_a_group_member_cannot_be_a_repositorys_storage(emulators: Emulators, version: str,
+                                                        error_id: str) -> None:
+    """The storage facet refuses a blob store that belongs to a group (validateBlobStoreNotInGroup
+    in nexus-public 3.30-3.77: "Blob Store '%s' is a member of Blob Store Group '%s' and cannot
+    be set as storage"); the violation comes from ConstraintViolationFactory's HelperBean, whose
+    path is attributes.storage.blobStoreName on OrientDB and storage.blobStoreName on the
+    datastore. The group itself is fine as storage."""
+    nexus = emulators.get(version, "pro", skip_default_repositories=True)
+    file_store(nexus, "m1")
+    assert nexus.post(GROUP, group("grp", members=("m1",))).status_code == 204
+    for path, body in (("docker/hosted", hosted_on("m1")), ("raw/hosted", raw_hosted_on("m1"))):
+        refused = nexus.post(f"/v1/repositories/{path}", body)
+        assert refused.status_code == 400, refused.text
+        assert refused.json() == [{"id": error_id, "message": "Blob Store 'm1' is a member of Blob "
+                                                              "Store Group 'grp' and cannot be set "
+                                                              "as storage"}]
+    assert nexus.get("/v1/repositories").json() == []
+    assert nexus.post("/v1/repositories/docker/hosted", hosted_on("grp")).status_code == 201
+
+
+def hosted_on(blob_store: str) -> dict[str, Any]:
+    return {"name": "docker-hosted", "online": True,
+            "storage": {"blobStoreName": blob_store, "strictContentTypeValidation": True,
+                        "writePolicy": "ALLOW"},
+            "docker": {"v1Enabled": False, "forceBasicAuth": True}}
+
+
+def raw_hosted_on(blob_store: str) -> dict[str, Any]:
+    return {"name": "raw-hosted", "online": True,
+            "storage": {"blobStoreName": blob_store, "strictContentTypeValidation": True,
+                        "writePolicy": "ALLOW"}}

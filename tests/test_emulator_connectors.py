@@ -17,106 +17,24 @@ Cases and where they come from:
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import socket
-from typing import Iterator, Optional
 
 import pytest
 import requests
 
 from tests.emulator.server import Emulator
 from tests.emulator.state import NexusState, Options
-
-ADMIN = ("admin", "admin123")
-MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
-UNAUTHORIZED = {"errors": [{"code": "UNAUTHORIZED",
-                            "message": "access to the requested resource is not authorized",
-                            "detail": None}]}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-class Nexus:
-    def __init__(self, **options: object) -> None:
-        self.emulator = Emulator(NexusState(Options(**options)))
-        self.emulator.serve("127.0.0.1", 0)
-        self.state = self.emulator.state
-        self.rest = self.emulator.base_url + "/service/rest/v1"
-
-    def reset(self) -> None:
-        assert requests.post(self.emulator.base_url + "/__emulator/reset").status_code == 204
-
-    def repository(self, name: str, kind: str = "hosted", force_basic: bool = False,
-                   members: Optional[list[str]] = None, online: bool = True,
-                   https_port: Optional[int] = None) -> int:
-        """Puts a docker repository's GET document into the state (as the repositories handler
-        would) and lets the connectors follow; returns its HTTP port."""
-        port = free_port()
-        doc = {"name": name, "format": "docker", "type": kind, "online": online,
-               "storage": {"blobStoreName": "default", "strictContentTypeValidation": True},
-               "docker": {"v1Enabled": False, "forceBasicAuth": force_basic, "httpPort": port,
-                          "httpsPort": https_port}}
-        if kind == "group":
-            doc["group"] = {"memberNames": members or []}
-        with self.state.lock:
-            self.state.repositories[name.lower()] = doc
-        self.emulator.after_change()
-        return port
-
-    def configure(self, *, realm: bool = True, anonymous: bool = True) -> None:
-        realms = ["NexusAuthenticatingRealm"] + (["DockerToken"] if realm else [])
-        assert requests.put(f"{self.rest}/security/realms/active", json=realms,
-                            auth=ADMIN).status_code == 204
-        assert requests.put(f"{self.rest}/security/anonymous", auth=ADMIN, json={
-            "enabled": anonymous, "userId": "anonymous",
-            "realmName": "NexusAuthorizingRealm"}).status_code == 200
-
-    def connector_log(self) -> list[dict]:
-        return [e for e in self.emulator.log.all() if e.get("connector")]
-
-    def close(self) -> None:
-        self.emulator.shutdown()
-
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[Nexus]:
-    instance = Nexus(admin_password="admin123")
-    yield instance
-    instance.close()
-
+from tests.emulator.testing import ADMIN, ADMIN_PASSWORD, Emulators
+from tests.registry_client import (MANIFEST_V2, UNAUTHORIZED, Connectors, anonymous_token, bearer,
+                                   free_port, port_open, push, v2)
 
 @pytest.fixture
-def nexus(shared: Nexus) -> Nexus:
-    shared.reset()
-    return shared
-
-
-def v2(port: int, path: str = "/v2/") -> str:
-    return f"http://127.0.0.1:{port}{path}"
-
-
-def anonymous_token(port: int) -> requests.Response:
-    return requests.get(v2(port, "/v2/token"), params={
-        "service": v2(port, "/v2/token"), "scope": "repository:library/alpine:pull"})
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+def nexus(emulators: Emulators) -> Connectors:
+    return Connectors(emulators.get().emulator)
 
 
 # --- listeners ------------------------------------------------------------------------------------
-def test_listeners_follow_repositories(nexus: Nexus) -> None:
+def test_listeners_follow_repositories(nexus: Connectors) -> None:
     https = free_port()
     port = nexus.repository("docker-hosted", https_port=https)
     assert port_open(port)
@@ -134,7 +52,7 @@ def test_listeners_follow_repositories(nexus: Nexus) -> None:
 
 def test_connector_opens_for_repositories_present_at_start() -> None:
     port = free_port()
-    state = NexusState(Options(admin_password="admin123"))
+    state = NexusState(Options(admin_password=ADMIN_PASSWORD))
     state.seeders.append(lambda s: s.repositories.update({"early": {
         "name": "early", "format": "docker", "type": "hosted", "online": True,
         "docker": {"forceBasicAuth": True, "httpPort": port, "httpsPort": None}}}))
@@ -147,7 +65,7 @@ def test_connector_opens_for_repositories_present_at_start() -> None:
 
 
 # --- the /v2/ challenge ---------------------------------------------------------------------------
-def test_v2_challenge_depends_on_force_basic_auth(nexus: Nexus) -> None:
+def test_v2_challenge_depends_on_force_basic_auth(nexus: Connectors) -> None:
     nexus.configure()
     bearer_port = nexus.repository("open", force_basic=False)
     basic_port = nexus.repository("closed", force_basic=True)
@@ -162,14 +80,14 @@ def test_v2_challenge_depends_on_force_basic_auth(nexus: Nexus) -> None:
     assert answer.headers["WWW-Authenticate"] == 'BASIC realm="Sonatype Nexus Repository Manager"'
 
 
-def test_v2_always_challenges_an_anonymous_client(nexus: Nexus) -> None:
+def test_v2_always_challenges_an_anonymous_client(nexus: Connectors) -> None:
     """Even when anonymous pull is possible: docker needs the challenge to fetch its token."""
     nexus.configure()
     port = nexus.repository("open")
     assert requests.get(v2(port)).status_code == 401
 
 
-def test_forwarded_host_in_challenge(nexus: Nexus) -> None:
+def test_forwarded_host_in_challenge(nexus: Connectors) -> None:
     port = nexus.repository("open")
     answer = requests.get(v2(port), headers={"Host": "registry.example.org",
                                              "X-Forwarded-Proto": "https"})
@@ -177,7 +95,7 @@ def test_forwarded_host_in_challenge(nexus: Nexus) -> None:
     assert answer.headers["WWW-Authenticate"] == f'Bearer realm="{url}",service="{url}"'
 
 
-def test_basic_credentials(nexus: Nexus) -> None:
+def test_basic_credentials(nexus: Connectors) -> None:
     port = nexus.repository("closed", force_basic=True)
     answer = requests.get(v2(port), auth=ADMIN)
     assert answer.status_code == 200 and answer.json() == {}
@@ -187,7 +105,7 @@ def test_basic_credentials(nexus: Nexus) -> None:
 
 
 # --- tokens ---------------------------------------------------------------------------------------
-def test_login_token_flow(nexus: Nexus) -> None:
+def test_login_token_flow(nexus: Connectors) -> None:
     nexus.configure(anonymous=False)
     port = nexus.repository("open")
     token = requests.get(v2(port, "/v2/token"), params={"account": "admin"}, auth=ADMIN)
@@ -198,7 +116,7 @@ def test_login_token_flow(nexus: Nexus) -> None:
     assert requests.get(v2(port, "/v2/token"), auth=("admin", "bad")).status_code == 401
 
 
-def test_bearer_tokens_need_the_docker_token_realm(nexus: Nexus) -> None:
+def test_bearer_tokens_need_the_docker_token_realm(nexus: Connectors) -> None:
     """Without the realm docker login fails: the token cannot authenticate anyone."""
     nexus.configure(realm=False, anonymous=False)
     port = nexus.repository("open")
@@ -206,7 +124,7 @@ def test_bearer_tokens_need_the_docker_token_realm(nexus: Nexus) -> None:
     assert requests.get(v2(port), headers=bearer(token)).status_code == 401
 
 
-def test_anonymous_token_when_anonymous_pull_is_possible(nexus: Nexus) -> None:
+def test_anonymous_token_when_anonymous_pull_is_possible(nexus: Connectors) -> None:
     nexus.configure()
     port = nexus.repository("open")
     token = anonymous_token(port)
@@ -219,45 +137,45 @@ def test_anonymous_token_when_anonymous_pull_is_possible(nexus: Nexus) -> None:
 
 
 @pytest.mark.parametrize("breaks", ["realm", "anonymous", "force_basic", "no_read", "other_user"])
-def test_anonymous_token_refused_unless_every_condition_holds(nexus: Nexus, breaks: str) -> None:
+def test_anonymous_token_refused_unless_every_condition_holds(nexus: Connectors, breaks: str) -> None:
     nexus.configure(realm=breaks != "realm", anonymous=breaks != "anonymous")
     port = nexus.repository("open", force_basic=breaks == "force_basic")
     if breaks == "no_read":
-        requests.post(f"{nexus.rest}/security/roles", auth=ADMIN, json={
+        requests.post(f"{nexus.v1}/security/roles", auth=ADMIN, json={
             "id": "nothing", "name": "nothing", "privileges": ["nx-search-read"]})
         user = {"userId": "anonymous", "firstName": "Anonymous", "lastName": "User",
                 "emailAddress": "anonymous@example.org", "source": "default",
                 "status": "active", "roles": ["nothing"]}
-        assert requests.put(f"{nexus.rest}/security/users/anonymous", json=user,
+        assert requests.put(f"{nexus.v1}/security/users/anonymous", json=user,
                             auth=ADMIN).status_code == 204
     if breaks == "other_user":
-        requests.post(f"{nexus.rest}/security/users", auth=ADMIN, json={
+        requests.post(f"{nexus.v1}/security/users", auth=ADMIN, json={
             "userId": "guest", "firstName": "G", "lastName": "U", "emailAddress": "g@example.org",
             "password": "x", "status": "active", "roles": ["nx-anonymous"]})
-        requests.put(f"{nexus.rest}/security/anonymous", auth=ADMIN, json={
+        requests.put(f"{nexus.v1}/security/anonymous", auth=ADMIN, json={
             "enabled": True, "userId": "guest", "realmName": "NexusAuthorizingRealm"})
     answer = anonymous_token(port)
     assert answer.status_code == 401
     assert answer.json() == UNAUTHORIZED
 
 
-def test_anonymous_read_on_the_group_is_what_counts(nexus: Nexus) -> None:
+def test_anonymous_read_on_the_group_is_what_counts(nexus: Connectors) -> None:
     nexus.configure()
     hosted = nexus.repository("docker-hosted")
     group = nexus.repository("docker-group", kind="group", members=["docker-hosted"])
-    requests.post(f"{nexus.rest}/security/roles", auth=ADMIN, json={
+    requests.post(f"{nexus.v1}/security/roles", auth=ADMIN, json={
         "id": "group-pull", "name": "group-pull",
         "privileges": ["nx-repository-view-docker-docker-group-read"]})
     user = {"userId": "anonymous", "firstName": "Anonymous", "lastName": "User",
             "emailAddress": "anonymous@example.org", "source": "default", "status": "active",
             "roles": ["group-pull"]}
-    assert requests.put(f"{nexus.rest}/security/users/anonymous", json=user,
+    assert requests.put(f"{nexus.v1}/security/users/anonymous", json=user,
                         auth=ADMIN).status_code == 204
     assert anonymous_token(group).status_code == 200
     assert anonymous_token(hosted).status_code == 401
 
 
-def test_token_revoked_when_anonymous_access_is_turned_off(nexus: Nexus) -> None:
+def test_token_revoked_when_anonymous_access_is_turned_off(nexus: Connectors) -> None:
     nexus.configure()
     port = nexus.repository("open")
     headers = bearer(anonymous_token(port).json()["token"])
@@ -267,26 +185,7 @@ def test_token_revoked_when_anonymous_access_is_turned_off(nexus: Nexus) -> None
 
 
 # --- pull and push --------------------------------------------------------------------------------
-def push(port: int, auth: tuple[str, str], name: str = "team/app", tag: str = "1.0") -> str:
-    """A docker push: blob upload (POST, PATCH, PUT ?digest=), then the manifest."""
-    layer = b"layer-bytes"
-    digest = "sha256:" + hashlib.sha256(layer).hexdigest()
-    start = requests.post(v2(port, f"/v2/{name}/blobs/uploads/"), auth=auth)
-    assert start.status_code == 202, start.text
-    location = start.headers["Location"]
-    assert location == f"/v2/{name}/blobs/uploads/{start.headers['Docker-Upload-UUID']}"
-    patch = requests.patch(v2(port, location), data=layer, auth=auth)
-    assert patch.status_code == 202 and patch.headers["Range"] == f"0-{len(layer) - 1}"
-    done = requests.put(v2(port, location), params={"digest": digest}, auth=auth)
-    assert done.status_code == 201 and done.headers["Docker-Content-Digest"] == digest
-    manifest = json.dumps({"schemaVersion": 2, "layers": [{"digest": digest}]}).encode()
-    put = requests.put(v2(port, f"/v2/{name}/manifests/{tag}"), data=manifest, auth=auth,
-                       headers={"Content-Type": MANIFEST_V2})
-    assert put.status_code == 201
-    return digest
-
-
-def test_push_to_hosted_and_pull_through_group(nexus: Nexus) -> None:
+def test_push_to_hosted_and_pull_through_group(nexus: Connectors) -> None:
     hosted = nexus.repository("docker-hosted", force_basic=True)
     group = nexus.repository("docker-group", kind="group", members=["docker-hosted"],
                              force_basic=True)
@@ -307,7 +206,7 @@ def test_push_to_hosted_and_pull_through_group(nexus: Nexus) -> None:
         "code"] == "NAME_UNKNOWN"
 
 
-def test_push_to_community_group_is_an_html_404(nexus: Nexus) -> None:
+def test_push_to_community_group_is_an_html_404(nexus: Connectors) -> None:
     nexus.repository("docker-hosted", force_basic=True)
     group = nexus.repository("docker-group", kind="group", members=["docker-hosted"],
                              force_basic=True)
@@ -318,17 +217,17 @@ def test_push_to_community_group_is_an_html_404(nexus: Nexus) -> None:
         json.loads(answer.text)  # what dockerd reports as "invalid character '<'"
 
 
-def test_push_to_proxy_is_refused(nexus: Nexus) -> None:
+def test_push_to_proxy_is_refused(nexus: Connectors) -> None:
     proxy = nexus.repository("docker-proxy", kind="proxy", force_basic=True)
     answer = requests.post(v2(proxy, "/v2/team/app/blobs/uploads/"), auth=ADMIN)
     assert answer.status_code == 405
     assert answer.json()["errors"][0]["code"] == "UNSUPPORTED"
 
 
-def test_push_needs_permission(nexus: Nexus) -> None:
+def test_push_needs_permission(nexus: Connectors) -> None:
     nexus.configure()
     port = nexus.repository("docker-hosted")
-    requests.post(f"{nexus.rest}/security/users", auth=ADMIN, json={
+    requests.post(f"{nexus.v1}/security/users", auth=ADMIN, json={
         "userId": "reader", "firstName": "R", "lastName": "R", "emailAddress": "r@example.org",
         "password": "pw", "status": "active", "roles": ["nx-anonymous"]})
     denied = requests.post(v2(port, "/v2/team/app/blobs/uploads/"), auth=("reader", "pw"))
@@ -339,18 +238,18 @@ def test_push_needs_permission(nexus: Nexus) -> None:
     anonymous = requests.post(v2(port, "/v2/team/app/blobs/uploads/"),
                               headers=bearer(anonymous_token(port).json()["token"]))
     assert anonymous.status_code == 401 and "WWW-Authenticate" in anonymous.headers
-    requests.post(f"{nexus.rest}/security/roles", auth=ADMIN, json={
+    requests.post(f"{nexus.v1}/security/roles", auth=ADMIN, json={
         "id": "pusher", "name": "pusher",
         "privileges": ["nx-repository-view-docker-docker-hosted-add",
                        "nx-repository-view-docker-docker-hosted-edit",
                        "nx-repository-view-docker-docker-hosted-read"]})
-    requests.post(f"{nexus.rest}/security/users", auth=ADMIN, json={
+    requests.post(f"{nexus.v1}/security/users", auth=ADMIN, json={
         "userId": "ci", "firstName": "C", "lastName": "I", "emailAddress": "ci@example.org",
         "password": "pw", "status": "active", "roles": ["pusher"]})
     push(port, ("ci", "pw"))
 
 
-def test_upload_digest_mismatch(nexus: Nexus) -> None:
+def test_upload_digest_mismatch(nexus: Connectors) -> None:
     port = nexus.repository("docker-hosted", force_basic=True)
     start = requests.post(v2(port, "/v2/app/blobs/uploads/"), auth=ADMIN)
     done = requests.put(v2(port, start.headers["Location"]), data=b"x",
@@ -360,9 +259,9 @@ def test_upload_digest_mismatch(nexus: Nexus) -> None:
     assert again.json()["errors"][0]["code"] == "BLOB_UPLOAD_UNKNOWN"
 
 
-def test_content_selector_privilege_limits_paths(nexus: Nexus) -> None:
+def test_content_selector_privilege_limits_paths(nexus: Connectors) -> None:
     port = nexus.repository("docker-hosted", force_basic=True)
-    api = f"{nexus.rest}/security"
+    api = f"{nexus.v1}/security"
     assert requests.post(f"{api}/content-selectors", auth=ADMIN, json={
         "name": "library", "expression": 'format == "docker" and path =^ "/v2/library/"'}
     ).status_code == 204
@@ -381,33 +280,30 @@ def test_content_selector_privilege_limits_paths(nexus: Nexus) -> None:
 
 
 # --- refusals and the request log -----------------------------------------------------------------
-def test_eula_pending_blocks_every_connector_request() -> None:
-    instance = Nexus(version="3.86.0")  # first start: random password, EULA not accepted
-    try:
-        with instance.state.lock:
-            password = instance.state.passwords["admin"]
-        port = instance.repository("docker-hosted", force_basic=True)
-        for method, path in (("GET", "/v2/"), ("GET", "/v2/token"),
-                             ("POST", "/v2/a/blobs/uploads/")):
-            answer = requests.request(method, v2(port, path), auth=("admin", password))
-            assert answer.status_code == 403
-            assert answer.text == "You must accept the End User License Agreement (EULA)"
-        assert all(e["reason"] == "eula-pending" for e in instance.connector_log())
-        with instance.state.lock:
-            instance.state.eula_accepted = True
-        assert requests.get(v2(port), auth=("admin", password)).status_code == 200
-    finally:
-        instance.close()
+def test_eula_pending_blocks_every_connector_request(emulators: Emulators) -> None:
+    instance = Connectors(emulators.get("3.86.0", first_start=True).emulator)  # EULA not accepted
+    with instance.state.lock:
+        password = instance.state.passwords["admin"]
+    port = instance.repository("docker-hosted", force_basic=True)
+    for method, path in (("GET", "/v2/"), ("GET", "/v2/token"),
+                         ("POST", "/v2/a/blobs/uploads/")):
+        answer = requests.request(method, v2(port, path), auth=("admin", password))
+        assert answer.status_code == 403
+        assert answer.text == "You must accept the End User License Agreement (EULA)"
+    assert all(e["reason"] == "eula-pending" for e in instance.connector_log())
+    with instance.state.lock:
+        instance.state.eula_accepted = True
+    assert requests.get(v2(port), auth=("admin", password)).status_code == 200
 
 
-def test_offline_repository(nexus: Nexus) -> None:
+def test_offline_repository(nexus: Connectors) -> None:
     port = nexus.repository("docker-hosted", online=False, force_basic=True)
     answer = requests.get(v2(port), auth=ADMIN)
     assert answer.status_code == 503
     assert answer.json()["errors"][0]["code"] == "UNAVAILABLE"
 
 
-def test_every_connector_request_is_logged(nexus: Nexus) -> None:
+def test_every_connector_request_is_logged(nexus: Connectors) -> None:
     hosted = nexus.repository("docker-hosted", force_basic=True)
     group = nexus.repository("docker-group", kind="group", members=["docker-hosted"],
                              force_basic=True)

@@ -4,74 +4,18 @@ comes from is said in the handler modules' docstrings."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Optional
 
 import pytest
-import requests
 
 from tests.emulator.handlers.blobstores import PLACEHOLDER, format_storage
-from tests.emulator.server import Emulator
-from tests.emulator.state import NexusState, Options
+from tests.emulator.testing import Emulators, Nexus
 from tests.emulator.validation import NAME_MESSAGE, NAME_TAKEN
 
-PASSWORD = "admin-pw"
-
-
-class Nexus:
-    """A running emulator and an admin session on its REST API."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self.session = requests.Session()
-        self.session.auth = ("admin", PASSWORD)
-        self.rest = emulator.base_url + "/service/rest"
-
-    def get(self, path: str, **kw: Any) -> requests.Response:
-        return self.session.get(self.rest + path, **kw)
-
-    def post(self, path: str, body: Any = None, **kw: Any) -> requests.Response:
-        return self.session.post(self.rest + path, json=body, **kw)
-
-    def put(self, path: str, body: Any = None, **kw: Any) -> requests.Response:
-        return self.session.put(self.rest + path, json=body, **kw)
-
-    def delete(self, path: str) -> requests.Response:
-        return self.session.delete(self.rest + path)
-
-    def control(self, method: str, name: str, body: Any = None) -> requests.Response:
-        return requests.request(method, f"{self.emulator.base_url}/__emulator/{name}", json=body)
-
 
 @pytest.fixture
-def start(module_emulators: dict[tuple, Emulator]) -> Iterator[Callable[..., Nexus]]:
-    """One emulator per configuration for the whole module, reset before each use."""
-    private: list[Emulator] = []
-
-    def _start(version: str = "3.86.0", edition: str = "community", skip_defaults: bool = False,
-               data_dir: Optional[Path] = None) -> Nexus:
-        key = (version, edition, skip_defaults)
-        if data_dir is None and key in module_emulators:
-            nexus = Nexus(module_emulators[key])
-            assert nexus.control("POST", "reset").status_code == 204
-            return nexus
-        emulator = Emulator(NexusState(Options(version=version, edition=edition, admin_password=PASSWORD,
-                                               skip_default_repositories=skip_defaults,
-                                               data_dir=data_dir)))
-        emulator.serve("127.0.0.1", 0)
-        if data_dir is None:
-            module_emulators[key] = emulator
-        else:
-            private.append(emulator)
-        return Nexus(emulator)
-
-    yield _start
-    for emulator in private:
-        emulator.shutdown()
-
-
-@pytest.fixture
-def nexus(start: Callable[..., Nexus]) -> Nexus:
-    return start()
+def nexus(emulators: Emulators) -> Nexus:
+    return emulators.get()
 
 
 def hosted(name: str = "docker-hosted", **overrides: Any) -> dict[str, Any]:
@@ -250,8 +194,8 @@ def test_internal_cleanup_policy_lifecycle(nexus: Nexus) -> None:
     assert nexus.get("/internal/cleanup-policies/docker-30d").status_code == 404
 
 
-def test_cleanup_policy_validation(start: Callable[..., Nexus]) -> None:
-    nexus = start()
+def test_cleanup_policy_validation(emulators: Emulators) -> None:
+    nexus = emulators.get()
     nexus.post("/internal/cleanup-policies", policy())
     r = nexus.post("/internal/cleanup-policies", policy(name="DOCKER-30D"))
     assert r.status_code == 400 and r.json() == [{"id": "PARAMETER name", "message": NAME_TAKEN}]
@@ -265,15 +209,15 @@ def test_cleanup_policy_validation(start: Callable[..., Nexus]) -> None:
     r = nexus.post("/internal/cleanup-policies", policy(name="keep", retain=3))  # Pro only
     assert r.status_code == 400 and "'Retain components'" in r.json()["message"]
     r = nexus.post("/internal/cleanup-policies", policy(name="rx", criteriaAssetRegex="(["))
-    assert r.status_code == 400 and r.json()[0]["id"] == "criteriaAssetRegex"
-    pro = start(edition="pro")
+    assert r.status_code == 400 and r.json()[0]["id"] == "PARAMETER criteriaAssetRegex"
+    pro = emulators.get(edition="pro")
     assert pro.post("/internal/cleanup-policies", policy(name="keep", retain=3)).status_code == 200
 
 
-def test_public_cleanup_policy_api_only_on_pro_before_394(start: Callable[..., Nexus]) -> None:
-    assert start().get("/v1/cleanup-policies").status_code == 404
-    assert start(version="3.94.0", edition="pro").post("/v1/cleanup-policies", policy()).status_code == 404
-    pro = start(edition="pro")
+def test_public_cleanup_policy_api_only_on_pro_before_394(emulators: Emulators) -> None:
+    assert emulators.get().get("/v1/cleanup-policies").status_code == 404
+    assert emulators.get(version="3.94.0", edition="pro").post("/v1/cleanup-policies", policy()).status_code == 404
+    pro = emulators.get(edition="pro")
     assert pro.post("/v1/cleanup-policies", policy()).status_code == 201
     assert pro.put("/v1/cleanup-policies/docker-30d", policy(criteriaLastBlobUpdated=7)).status_code == 204
     assert pro.get("/v1/cleanup-policies/docker-30d").json()["criteriaLastBlobUpdated"] == 7
@@ -281,8 +225,8 @@ def test_public_cleanup_policy_api_only_on_pro_before_394(start: Callable[..., N
     assert pro.delete("/v1/cleanup-policies/docker-30d").status_code == 204
 
 
-def test_deleting_a_policy_detaches_it_from_repositories(start: Callable[..., Nexus]) -> None:
-    nexus = start(version="3.94.0")
+def test_deleting_a_policy_detaches_it_from_repositories(emulators: Emulators) -> None:
+    nexus = emulators.get(version="3.94.0")
     nexus.post("/internal/cleanup-policies", policy())
     assert nexus.post("/v1/repositories/docker/hosted",
                       hosted(cleanup={"policyNames": ["docker-30d"]})).status_code == 201
@@ -298,15 +242,15 @@ def test_deleting_a_policy_detaches_it_from_repositories(start: Callable[..., Ne
 
 
 # --- repositories -----------------------------------------------------------------------------
-def test_default_repositories_are_seeded_unless_skipped(start: Callable[..., Nexus]) -> None:
-    names = {r["name"]: r for r in start().get("/v1/repositorySettings").json()}
+def test_default_repositories_are_seeded_unless_skipped(emulators: Emulators) -> None:
+    names = {r["name"]: r for r in emulators.get().get("/v1/repositorySettings").json()}
     assert set(names) == {"maven-central", "maven-releases", "maven-snapshots", "maven-public",
                           "nuget.org-proxy", "nuget-hosted", "nuget-group"}
     assert names["maven-public"]["group"]["memberNames"] == ["maven-releases", "maven-snapshots",
                                                              "maven-central"]
     assert names["maven-releases"]["maven"]["versionPolicy"] == "RELEASE"
     assert names["maven-releases"]["storage"]["writePolicy"] == "ALLOW_ONCE"
-    assert start(skip_defaults=True).get("/v1/repositories").json() == []
+    assert emulators.get(skip_default_repositories=True).get("/v1/repositories").json() == []
 
 
 def test_docker_hosted_defaults_and_read_back(nexus: Nexus) -> None:
@@ -369,12 +313,12 @@ def test_docker_create_validation(nexus: Nexus) -> None:
     assert r.status_code == 400 and r.headers["Content-Type"].startswith("text/plain")
 
 
-def test_docker_names_must_be_lowercase_from_389(start: Callable[..., Nexus]) -> None:
-    r = start(version="3.89.0").post("/v1/repositories/docker/hosted", hosted(name="Docker-Hosted"))
+def test_docker_names_must_be_lowercase_from_389(emulators: Emulators) -> None:
+    r = emulators.get(version="3.89.0").post("/v1/repositories/docker/hosted", hosted(name="Docker-Hosted"))
     assert r.status_code == 400
     assert r.json() == [{"id": "PARAMETER arg0",
                          "message": "Docker repository names must be lowercase to support path-based routing"}]
-    assert start(version="3.88.0").post("/v1/repositories/docker/hosted",
+    assert emulators.get(version="3.88.0").post("/v1/repositories/docker/hosted",
                                         hosted(name="Docker-Hosted")).status_code == 201
 
 
@@ -389,8 +333,8 @@ def test_docker_ports_are_exclusive(nexus: Nexus) -> None:
                      hosted(docker={"v1Enabled": True, "forceBasicAuth": True, "httpPort": 8082})).status_code == 204
 
 
-def test_group_members_and_writable_member(start: Callable[..., Nexus]) -> None:
-    nexus = start()
+def test_group_members_and_writable_member(emulators: Emulators) -> None:
+    nexus = emulators.get()
     nexus.post("/v1/repositories/docker/hosted", hosted())
     r = nexus.post("/v1/repositories/docker/group", group(members=["ghost"]))
     assert r.status_code == 400 and "ghost" in r.json()["message"]
@@ -403,24 +347,24 @@ def test_group_members_and_writable_member(start: Callable[..., Nexus]) -> None:
     assert nexus.delete("/v1/repositories/docker-hosted").status_code == 204
     assert nexus.get("/v1/repositories/docker/group/docker-group").json()["group"]["memberNames"] == []
     assert nexus.delete("/v1/repositories/docker-hosted").status_code == 404
-    pro = start(edition="pro")
+    pro = emulators.get(edition="pro")
     pro.post("/v1/repositories/docker/hosted", hosted())
     body = group(group={"memberNames": ["docker-hosted"], "writableMember": "docker-hosted"})
     assert pro.post("/v1/repositories/docker/group", body).status_code == 201
     assert pro.get("/v1/repositories/docker/group/docker-group").json()["group"]["writableMember"] == "docker-hosted"
 
 
-def test_path_enabled_and_subdomain_by_version_and_edition(start: Callable[..., Nexus]) -> None:
-    old = start(version="3.68.1")
+def test_path_enabled_and_subdomain_by_version_and_edition(emulators: Emulators) -> None:
+    old = emulators.get(version="3.68.1")
     body = hosted(docker={"v1Enabled": False, "forceBasicAuth": True, "pathEnabled": True})
     assert old.post("/v1/repositories/docker/hosted", body).status_code == 201
     assert "pathEnabled" not in old.get("/v1/repositories/docker/hosted/docker-hosted").json()["docker"]
-    new = start(version="3.86.0")
+    new = emulators.get(version="3.86.0")
     assert new.post("/v1/repositories/docker/hosted", hosted()).status_code == 201
     assert new.get("/v1/repositories/docker/hosted/docker-hosted").json()["docker"]["pathEnabled"] is False
     body = hosted(name="sub", docker={"v1Enabled": False, "forceBasicAuth": True, "subdomain": "sub"})
     assert new.post("/v1/repositories/docker/hosted", body).status_code == 400
-    assert start(edition="pro").post("/v1/repositories/docker/hosted", body).status_code == 201
+    assert emulators.get(edition="pro").post("/v1/repositories/docker/hosted", body).status_code == 201
 
 
 def test_proxy_secrets_and_routing_rule(nexus: Nexus) -> None:
@@ -448,19 +392,19 @@ def test_proxy_secrets_and_routing_rule(nexus: Nexus) -> None:
     assert r.json() == {"id": "*", "message": '"TrustStore is available only with HTTPS remote URLs"'}
 
 
-def test_cleanup_policy_references(start: Callable[..., Nexus]) -> None:
-    checked = start(version="3.85.0")
+def test_cleanup_policy_references(emulators: Emulators) -> None:
+    checked = emulators.get(version="3.85.0")
     r = checked.post("/v1/repositories/docker/hosted", hosted(cleanup={"policyNames": ["ghost"]}))
     assert r.status_code == 400
     assert r.json() == [{"id": "HelperBean.cleanup", "message": "Cleanup Policy 'ghost' does not exist."}]
-    lenient = start(version="3.84.0")
+    lenient = emulators.get(version="3.84.0")
     assert lenient.post("/v1/repositories/docker/hosted",
                         hosted(cleanup={"policyNames": ["ghost"]})).status_code == 201
     assert lenient.get("/v1/repositories/docker/hosted/docker-hosted").json()["cleanup"] == {"policyNames": []}
 
 
-def test_ssrf_protection(start: Callable[..., Nexus]) -> None:
-    nexus = start(version="3.94.0")
+def test_ssrf_protection(emulators: Emulators) -> None:
+    nexus = emulators.get(version="3.94.0")
     local = proxy(remote="http://127.0.0.1:5000")
     r = nexus.post("/v1/repositories/docker/proxy", local)
     assert r.status_code == 400 and r.json()[0]["id"] == "proxy.remoteUrl"
@@ -482,15 +426,15 @@ def test_ssrf_protection(start: Callable[..., Nexus]) -> None:
     r = nexus.post("/v1/blobstores/s3", dict(bucket, name="s3-other"))
     assert r.status_code == 400
     assert r.json()[0]["id"] == "bucketConfiguration.advancedBucketConnection.endpoint"
-    older = start(version="3.86.0")
+    older = emulators.get(version="3.86.0")
     assert older.get("/v1/security/ssrf-protection").status_code == 404
     assert older.post("/v1/repositories/docker/proxy", proxy(remote="http://127.0.0.1:5000")).status_code == 201
 
 
-def test_repositories_survive_a_restart(start: Callable[..., Nexus], tmp_path: Path) -> None:
-    first = start(data_dir=tmp_path)
+def test_repositories_survive_a_restart(emulators: Emulators, tmp_path: Path) -> None:
+    first = emulators.start(data_dir=tmp_path)
     assert first.post("/v1/repositories/docker/hosted", hosted()).status_code == 201
-    second = start(data_dir=tmp_path)  # a second server on the same data directory
+    second = emulators.start(data_dir=tmp_path)  # a second server on the same data directory
     assert second.get("/v1/repositories/docker/hosted/docker-hosted").status_code == 200
 
 

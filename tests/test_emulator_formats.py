@@ -19,10 +19,9 @@ import pytest
 import requests
 
 from tests.emulator.formats import FORMATS, offered
-from tests.emulator.server import Emulator
 from tests.emulator.state import NexusState, Options, parse_version
+from tests.emulator.testing import Emulators, Nexus
 
-PASSWORD = "admin-pw"
 RELEASES = ("3.68.1", "3.86.2", "3.94.0")
 SPECS = Path(__file__).resolve().parent / "emulator" / "openapi"
 ENDPOINT = re.compile(r"^/v1/repositories/([a-z0-9]+)/(hosted|proxy|group)$")
@@ -39,17 +38,15 @@ def spec_endpoints(release: str) -> list[tuple[str, str]]:
 CASES = [(r, f, t) for r in RELEASES for f, t in spec_endpoints(r)]
 
 
-class Nexus:
-    """A running emulator and an admin session on its REST API."""
+class Repositories:
+    """The repository endpoints of one emulator, paths relative to /service/rest/v1."""
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self.session = requests.Session()
-        self.session.auth = ("admin", PASSWORD)
-        self.rest = emulator.base_url + "/service/rest/v1"
+    def __init__(self, nexus: Nexus) -> None:
+        self.api = nexus.under("/v1")
+        self.rest = self.api.base
 
     def call(self, method: str, path: str, body: Any = None) -> requests.Response:
-        return self.session.request(method, self.rest + path, json=body)
+        return self.api.request(method, path, body)
 
     def create(self, path: str, repo_type: str, body: dict[str, Any]) -> requests.Response:
         return self.call("POST", f"/repositories/{path}/{repo_type}", body)
@@ -59,18 +56,10 @@ class Nexus:
 
 
 @pytest.fixture
-def nexus_at(module_emulators: dict[tuple[str, str], Emulator]) -> Callable[..., Nexus]:
-    """One emulator per release and edition for the module, reset before each use."""
-    def start(release: str, edition: str = "community") -> Nexus:
-        key = (release, edition)
-        if key not in module_emulators:
-            emulator = Emulator(NexusState(Options(version=release, edition=edition,
-                                                   admin_password=PASSWORD,
-                                                   skip_default_repositories=True)))
-            emulator.serve("127.0.0.1", 0)
-            module_emulators[key] = emulator
-        assert requests.post(module_emulators[key].base_url + "/__emulator/reset").status_code == 204
-        return Nexus(module_emulators[key])
+def nexus_at(emulators: Emulators) -> Callable[..., Repositories]:
+    """The module's emulator of a release and edition, reset, without default repositories."""
+    def start(release: str, edition: str = "community") -> Repositories:
+        return Repositories(emulators.get(release, edition, skip_default_repositories=True))
     return start
 
 
@@ -117,7 +106,7 @@ def body(path: str, repo_type: str, name: str, members: Optional[list[str]] = No
     return doc
 
 
-def member_of(nx: Nexus, release: str, path: str) -> str:
+def member_of(nx: Repositories, release: str, path: str) -> str:
     """Creates a hosted (else proxy) repository of the format for a group to list."""
     spec = set(spec_endpoints(release))
     repo_type = "hosted" if (path, "hosted") in spec else "proxy"
@@ -215,7 +204,7 @@ def test_the_format_table_offers_what_each_spec_publishes(release: str) -> None:
 
 
 @pytest.mark.parametrize("release,path,repo_type", CASES, ids=[f"{r}-{f}-{t}" for r, f, t in CASES])
-def test_each_format_and_type_round_trips(nexus_at: Callable[..., Nexus], release: str, path: str,
+def test_each_format_and_type_round_trips(nexus_at: Callable[..., Repositories], release: str, path: str,
                                           repo_type: str) -> None:
     """POST a minimal body -> 201; the typed GET, `/v1/repositorySettings` and the list answer
     the documented defaults; PUT changes a field -> 204; another type's path -> 404 "Repository
@@ -225,7 +214,7 @@ def test_each_format_and_type_round_trips(nexus_at: Callable[..., Nexus], releas
     name = f"{path}-{repo_type}-x"
     created = nx.create(path, repo_type, body(path, repo_type, name, members))
     assert created.status_code == 201, created.text
-    url = f"{nx.emulator.base_url}/repository/{name}"
+    url = f"{nx.api.base_url}/repository/{name}"
     doc = nx.read(path, repo_type, name).json()
     assert doc == expected(release, path, repo_type, name, url, members)
     settings = {r["name"]: r for r in nx.call("GET", "/repositorySettings").json()}
@@ -261,7 +250,7 @@ def test_each_format_and_type_round_trips(nexus_at: Callable[..., Nexus], releas
     ("3.94.0", "cocoapods", "hosted", "cocoapods is proxy-only"),
 ])
 def test_a_format_or_type_the_release_lacks_is_an_unknown_path(
-        nexus_at: Callable[..., Nexus], release: str, path: str, repo_type: str, absent: str) -> None:
+        nexus_at: Callable[..., Repositories], release: str, path: str, repo_type: str, absent: str) -> None:
     """No resource serves the path, so JAX-RS answers 404 with an empty body before any
     authentication (routing.py's `available`), for create, read and update alike."""
     nx = nexus_at(release)
@@ -272,7 +261,7 @@ def test_a_format_or_type_the_release_lacks_is_an_unknown_path(
         assert (answer.status_code, answer.content) == (404, b""), (absent, method)
 
 
-def test_releases_between_the_specs_follow_the_spec_history(nexus_at: Callable[..., Nexus]) -> None:
+def test_releases_between_the_specs_follow_the_spec_history(nexus_at: Callable[..., Repositories]) -> None:
     """3.89.0's spec (nexus-repo-api-client-go v3.89.0) adds swift proxy and terraform hosted;
     swift hosted comes with 3.90.1, helm groups with 3.92.0. Bower is still there on 3.70."""
     nx = nexus_at("3.89.0")
@@ -284,7 +273,7 @@ def test_releases_between_the_specs_follow_the_spec_history(nexus_at: Callable[.
 
 
 @pytest.mark.parametrize("release", RELEASES)
-def test_maven_policies_are_pattern_strings(nexus_at: Callable[..., Nexus], release: str) -> None:
+def test_maven_policies_are_pattern_strings(nexus_at: Callable[..., Repositories], release: str) -> None:
     """MavenAttributes (nexus-public): versionPolicy and layoutPolicy are `@NotEmpty` strings
     with `@Pattern` ("must be one of ..."), contentDisposition a `@Pattern` string: a wrong value
     or case is a bean-validation 400 list, although the 3.68/3.86 specs publish them as enums."""
@@ -310,7 +299,7 @@ def test_maven_policies_are_pattern_strings(nexus_at: Callable[..., Nexus], rele
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_java_enums_match_ignoring_case_and_refuse_the_rest_before_validation(
-        nexus_at: Callable[..., Nexus], release: str) -> None:
+        nexus_at: Callable[..., Repositories], release: str) -> None:
     """Nexus's REST ObjectMapper (nexus-rest-jackson2 ObjectMapperProvider) enables
     ACCEPT_CASE_INSENSITIVE_ENUMS: raw's ContentDisposition and nuget's version are Java enums, so
     `inline` is taken and read back `INLINE`, while an unknown constant fails Jackson (plain-text
@@ -326,7 +315,7 @@ def test_java_enums_match_ignoring_case_and_refuse_the_rest_before_validation(
 
 
 @pytest.mark.parametrize("release", RELEASES)
-def test_required_fields_of_the_format_blocks(nexus_at: Callable[..., Nexus], release: str) -> None:
+def test_required_fields_of_the_format_blocks(nexus_at: Callable[..., Repositories], release: str) -> None:
     """Apt: distribution `@NotEmpty` (hosted and proxy), aptSigning `@NotNull` on hosted,
     keypair `@NotEmpty` (nexus-public Apt*Attributes); ProxyAttributes.remoteUrl and
     GroupAttributes.memberNames `@NotEmpty`; nugetProxy and yum blocks required, repodataDepth
@@ -368,7 +357,7 @@ def test_required_fields_of_the_format_blocks(nexus_at: Callable[..., Nexus], re
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_group_members_share_the_group_format_and_leave_it_when_deleted(
-        nexus_at: Callable[..., Nexus], release: str) -> None:
+        nexus_at: Callable[..., Repositories], release: str) -> None:
     """A member of another format, an unknown member or the group itself -> 400 with one quoted
     message; deleting a member takes it out of the group (as for docker)."""
     nx = nexus_at(release)
@@ -385,7 +374,7 @@ def test_group_members_share_the_group_format_and_leave_it_when_deleted(
     assert nx.read("npm", "group", "npm-group").json()["group"] == {"memberNames": []}
 
 
-def test_writable_member_only_where_the_request_class_has_it(nexus_at: Callable[..., Nexus]) -> None:
+def test_writable_member_only_where_the_request_class_has_it(nexus_at: Callable[..., Repositories]) -> None:
     """GroupDeployAttributes (npm, docker, conan, pypi from 3.86, oci) carry the Pro-only
     writableMember, answered only when set (`@JsonInclude(NON_NULL)`); a request class with plain
     GroupAttributes (maven) never reads it — Jackson ignores unknown properties."""
@@ -405,7 +394,7 @@ def test_writable_member_only_where_the_request_class_has_it(nexus_at: Callable[
     assert pro.read("maven", "group", "mg").json()["group"] == {"memberNames": ["maven-hosted"]}
 
 
-def test_connector_ports_belong_to_docker_and_oci(nexus_at: Callable[..., Nexus]) -> None:
+def test_connector_ports_belong_to_docker_and_oci(nexus_at: Callable[..., Repositories]) -> None:
     """Only docker (and, from 3.94, oci) request classes have the connector block: a `docker`
     block sent to a maven endpoint is dropped by Jackson, while docker and oci share one port
     space (both open Jetty connectors; OciAttributes of the 3.94 spec)."""
@@ -420,7 +409,7 @@ def test_connector_ports_belong_to_docker_and_oci(nexus_at: Callable[..., Nexus]
     assert nx.read("oci", "hosted", "o").json()["oci"]["httpPort"] == 18556
 
 
-def test_apt_signing_reads_back_only_with_a_passphrase(nexus_at: Callable[..., Nexus]) -> None:
+def test_apt_signing_reads_back_only_with_a_passphrase(nexus_at: Callable[..., Repositories]) -> None:
     """AptApiRepositoryAdapter.createAptSigningRepositoriesAttributes (nexus-public): null unless
     a passphrase is set, then the keypair with a null passphrase — which is why imports of apt
     hosted repositories lose the key (terraform-provider-sonatyperepo#290). Other signing blocks
@@ -437,7 +426,7 @@ def test_apt_signing_reads_back_only_with_a_passphrase(nexus_at: Callable[..., N
     assert "yumSigning" not in nx.read("yum", "proxy", "y").json()
 
 
-def test_release_quirks_of_the_format_blocks(nexus_at: Callable[..., Nexus]) -> None:
+def test_release_quirks_of_the_format_blocks(nexus_at: Callable[..., Repositories]) -> None:
     """NEXUS-48088: cargo's requireAuthentication read back false before 3.88; conanProxy is
     answered from 3.86; maven's contentDisposition left out reads back null, ATTACHMENT from 3.92
     (terraform-provider-sonatyperepo#402 and repository_common_proxy_test.go); 3.94 drops the
@@ -458,7 +447,7 @@ def test_release_quirks_of_the_format_blocks(nexus_at: Callable[..., Nexus]) -> 
     assert "npm" not in latest.read("npm", "proxy", "n").json()
 
 
-def test_firewall_modes_need_an_iq_server_from_394(nexus_at: Callable[..., Nexus]) -> None:
+def test_firewall_modes_need_an_iq_server_from_394(nexus_at: Callable[..., Repositories]) -> None:
     """3.94's proxy requests carry an inline Repository Firewall mode; without a Sonatype IQ
     connection anything but DISABLED is refused ("Unable to configure Repository Firewall as not
     connected to Sonatype IQ", terraform-provider-sonatyperepo repository_common_proxy_test.go).

@@ -4,28 +4,23 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.emulator.server import Emulator
-from tests.emulator.state import NexusState, Options
+from tests.emulator.testing import ADMIN, Emulators, Nexus
 
 
-@pytest.fixture(params=[("3.68.1", "community")], ids=lambda p: f"{p[0]}-{p[1]}")
-def old_nexus(request):
-    version, edition = request.param
-    emu = Emulator(NexusState(Options(version=version, edition=edition, admin_password="Route-Pw-1")))
-    emu.serve("127.0.0.1", 0)
-    yield emu
-    emu.shutdown()
+@pytest.fixture
+def old_nexus(emulators: Emulators) -> Nexus:
+    return emulators.get("3.68.1", "community")
 
 
 @pytest.mark.parametrize("path", ["/v1/cleanup-policies", "/v1/security/ssrf-protection", "/v1/system/eula",
                                   "/v1/capabilities"])
-@pytest.mark.parametrize("auth", [None, ("admin", "Route-Pw-1")], ids=["anonymous", "admin"])
+@pytest.mark.parametrize("auth", [None, ADMIN], ids=["anonymous", "admin"])
 def test_missing_endpoints_are_unknown_paths_with_or_without_credentials(old_nexus, path, auth):
     answer = requests.get(f"{old_nexus.base_url}/service/rest{path}", auth=auth, timeout=5)
     assert answer.status_code == 404
 
 
-@pytest.mark.parametrize("auth", [None, ("admin", "Route-Pw-1")], ids=["anonymous", "admin"])
+@pytest.mark.parametrize("auth", [None, ADMIN], ids=["anonymous", "admin"])
 def test_task_creation_before_its_api_is_405_with_allow(old_nexus, auth):
     answer = requests.post(f"{old_nexus.base_url}/service/rest/v1/tasks", json={}, auth=auth, timeout=5)
     assert answer.status_code == 405

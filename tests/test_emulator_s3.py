@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import pytest
 
-from tests.emulator.testing import Servers, servers  # noqa: F401 (fixture)
+from tests.emulator.testing import Emulators
 
 pytestmark = pytest.mark.emulator_only
 
@@ -29,8 +29,8 @@ def s3(expiration: Optional[int] = None, name: str = "s3-store") -> dict[str, An
 
 
 @pytest.mark.parametrize("version", ["3.68.1", "3.70.0", "3.77.0", "3.78.2"])
-def test_expiration_is_required_and_answered_up_to_3_78(servers: Servers, version: str) -> None:
-    admin = servers.get(version).admin
+def test_expiration_is_required_and_answered_up_to_3_78(emulators: Emulators, version: str) -> None:
+    admin = emulators.get(version).admin
     missing = admin.post("/v1/blobstores/s3", s3())
     assert missing.status_code == 400
     assert missing.json() == [{"id": "PARAMETER expiration", "message": "must not be null"}]
@@ -44,8 +44,8 @@ def test_expiration_is_required_and_answered_up_to_3_78(servers: Servers, versio
 
 
 @pytest.mark.parametrize("version", ["3.79.0", "3.86.2", "3.94.0"])
-def test_expiration_is_gone_from_3_79(servers: Servers, version: str) -> None:
-    admin = servers.get(version).admin
+def test_expiration_is_gone_from_3_79(emulators: Emulators, version: str) -> None:
+    admin = emulators.get(version).admin
     assert admin.post("/v1/blobstores/s3", s3()).status_code == 201
     assert admin.post("/v1/blobstores/s3", s3(expiration=3, name="other")).status_code == 201
     for name in ("s3-store", "other"):
@@ -56,6 +56,6 @@ def test_expiration_is_gone_from_3_79(servers: Servers, version: str) -> None:
         "bucketConfiguration"]["bucket"]
 
 
-def test_a_mistyped_expiration_fails_deserialization(servers: Servers) -> None:
-    answer = servers.get("3.78.2").admin.post("/v1/blobstores/s3", s3(expiration="soon"))  # type: ignore[arg-type]
+def test_a_mistyped_expiration_fails_deserialization(emulators: Emulators) -> None:
+    answer = emulators.get("3.78.2").admin.post("/v1/blobstores/s3", s3(expiration="soon"))  # type: ignore[arg-type]
     assert answer.status_code == 400 and "Integer" in answer.text

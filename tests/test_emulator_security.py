@@ -10,41 +10,19 @@ the nexus UI's content selector test ("HelperBean.expression", "Invalid CSEL: to
 from __future__ import annotations
 
 import json
-from typing import Iterator
 
 import pytest
 import requests
 
-from tests.emulator.handlers.security import evaluate_csel, parse_csel, CselError
-from tests.emulator.server import Emulator
-from tests.emulator.state import NexusState, Options
+from tests.emulator.csel import evaluate_csel, parse_csel, CselError
+from tests.emulator.state import DEFAULT_VERSION
+from tests.emulator.testing import Emulators, Nexus
 
-ADMIN = ("admin", "admin123")
-API = "/service/rest/v1/security"
+API = "/v1/security"
 
 
-class Nexus:
-    """A running emulator plus a requests session logged in as admin."""
-
-    def __init__(self, **options: object) -> None:
-        self.emulator = Emulator(NexusState(Options(admin_password="admin123", **options)))
-        self.emulator.serve("127.0.0.1", 0)
-        self.state = self.emulator.state
-        self.base = self.emulator.base_url + API
-
-    # One connection per call: the REST server writes headers and body separately, and on a
-    # kept-alive connection Nagle plus delayed ACKs cost 40 ms per request.
-    def get(self, path: str, **kw: object) -> requests.Response:
-        return requests.get(self.base + path, auth=ADMIN, **kw)
-
-    def post(self, path: str, body: object = None, **kw: object) -> requests.Response:
-        return requests.post(self.base + path, json=body, auth=ADMIN, **kw)
-
-    def put(self, path: str, body: object = None, **kw: object) -> requests.Response:
-        return requests.put(self.base + path, json=body, auth=ADMIN, **kw)
-
-    def delete(self, path: str, **kw: object) -> requests.Response:
-        return requests.delete(self.base + path, auth=ADMIN, **kw)
+class Security(Nexus):
+    """An emulator with paths relative to /service/rest/v1/security."""
 
     def add_repository(self, name: str, fmt: str = "docker", kind: str = "hosted") -> None:
         """Repositories belong to another handler; tests put the GET document in directly."""
@@ -55,25 +33,15 @@ class Nexus:
                 "docker": {"v1Enabled": False, "forceBasicAuth": True, "httpPort": None,
                            "httpsPort": None}}
 
-    def reset(self) -> None:
-        assert requests.post(self.emulator.base_url + "/__emulator/reset").status_code == 204
 
-    def close(self) -> None:
-        self.emulator.shutdown()
-
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[Nexus]:
-    instance = Nexus()
-    yield instance
-    instance.close()
+def security(emulators: Emulators, version: str = DEFAULT_VERSION, edition: str = "community") -> Security:
+    """The module's emulator of a release and edition, reset, seen from /v1/security."""
+    return Security(emulators.get(version, edition).emulator, API)
 
 
 @pytest.fixture
-def nexus(shared: Nexus) -> Nexus:
-    """A freshly seeded instance (one server per module: starting one per test is slow)."""
-    shared.reset()
-    return shared
+def nexus(emulators: Emulators) -> Security:
+    return security(emulators)
 
 
 def new_user(user_id: str = "jane", **extra: object) -> dict:
@@ -90,7 +58,7 @@ def quoted(message: str) -> dict:
 
 
 # --- authorization --------------------------------------------------------------------------------
-def test_security_endpoints_need_admin(nexus: Nexus) -> None:
+def test_security_endpoints_need_admin(nexus: Security) -> None:
     assert nexus.post("/users", new_user()).status_code == 200
     for path in ("/users", "/roles", "/privileges", "/realms/active", "/anonymous",
                  "/content-selectors", "/ldap"):
@@ -100,22 +68,19 @@ def test_security_endpoints_need_admin(nexus: Nexus) -> None:
 
 
 # --- realms ---------------------------------------------------------------------------------------
-def test_available_realms_by_version_and_edition() -> None:
+def test_available_realms_by_version_and_edition(emulators: Emulators) -> None:
     for options, present, absent in (
             ({"version": "3.59.0"}, {"NexusAuthorizingRealm", "DockerToken"}, {"User-Token-Realm"}),
             ({"version": "3.86.0"}, {"DockerToken", "LdapRealm", "NuGetApiKey"},
              {"NexusAuthorizingRealm", "SamlRealm"}),
             ({"version": "3.86.0", "edition": "pro"}, {"User-Token-Realm", "SamlRealm"}, set())):
-        instance = Nexus(**options)
-        try:
-            ids = {r["id"] for r in instance.get("/realms/available").json()}
-            assert present <= ids and not (absent & ids)
-            assert all(set(r) == {"id", "name"} for r in instance.get("/realms/available").json())
-        finally:
-            instance.close()
+        instance = security(emulators, **options)
+        ids = {r["id"] for r in instance.get("/realms/available").json()}
+        assert present <= ids and not (absent & ids)
+        assert all(set(r) == {"id", "name"} for r in instance.get("/realms/available").json())
 
 
-def test_active_realms_put_and_unknown_id(nexus: Nexus) -> None:
+def test_active_realms_put_and_unknown_id(nexus: Security) -> None:
     assert nexus.get("/realms/active").json() == ["NexusAuthenticatingRealm"]
     docker = ["NexusAuthenticatingRealm", "DockerToken"]
     assert nexus.put("/realms/active", docker).status_code == 204
@@ -128,7 +93,7 @@ def test_active_realms_put_and_unknown_id(nexus: Nexus) -> None:
 
 
 # --- anonymous ------------------------------------------------------------------------------------
-def test_anonymous_get_and_put(nexus: Nexus) -> None:
+def test_anonymous_get_and_put(nexus: Security) -> None:
     assert nexus.get("/anonymous").json() == {"enabled": False, "userId": "anonymous",
                                               "realmName": "NexusAuthorizingRealm"}
     body = {"enabled": True, "userId": "anonymous", "realmName": "NexusAuthorizingRealm"}
@@ -141,7 +106,7 @@ def test_anonymous_get_and_put(nexus: Nexus) -> None:
 
 
 # --- users ----------------------------------------------------------------------------------------
-def test_create_user_answers_the_user_without_password(nexus: Nexus) -> None:
+def test_create_user_answers_the_user_without_password(nexus: Security) -> None:
     answer = nexus.post("/users", new_user())
     assert answer.status_code == 200
     assert answer.json() == {"userId": "jane", "firstName": "Jane", "lastName": "Doe",
@@ -153,7 +118,7 @@ def test_create_user_answers_the_user_without_password(nexus: Nexus) -> None:
     assert requests.get(nexus.base + "/users", auth=("jane", "s3cret")).status_code == 403
 
 
-def test_list_users_by_prefix_and_source(nexus: Nexus) -> None:
+def test_list_users_by_prefix_and_source(nexus: Security) -> None:
     nexus.post("/users", new_user("jane"))
     nexus.post("/users", new_user("janet"))
     ids = [u["userId"] for u in nexus.get("/users", params={"userId": "jan"}).json()]
@@ -164,7 +129,7 @@ def test_list_users_by_prefix_and_source(nexus: Nexus) -> None:
     assert len(nexus.get("/users", params={"source": "default"}).json()) == 4
 
 
-def test_create_user_validation(nexus: Nexus) -> None:
+def test_create_user_validation(nexus: Security) -> None:
     answer = nexus.post("/users", {"userId": "x"})
     assert answer.status_code == 400
     assert {e["id"] for e in answer.json()} == {
@@ -180,14 +145,14 @@ def test_create_user_validation(nexus: Nexus) -> None:
     assert unknown_role.json() == [{"id": "roles", "message": "Unable to locate roleId: nope"}]
 
 
-def test_duplicate_user_is_a_bare_500(nexus: Nexus) -> None:
+def test_duplicate_user_is_a_bare_500(nexus: Security) -> None:
     """nexus-public#1047: DuplicateUserException is not caught by UserApiResource."""
     assert nexus.post("/users", new_user()).status_code == 200
     again = nexus.post("/users", new_user())
     assert again.status_code == 500 and again.text.startswith("ERROR: (ID ")
 
 
-def test_update_user(nexus: Nexus) -> None:
+def test_update_user(nexus: Security) -> None:
     nexus.post("/users", new_user())
     body = new_user(firstName="Janet", status="locked", password="changed")
     del body["password"]
@@ -204,7 +169,7 @@ def test_update_user(nexus: Nexus) -> None:
     assert requests.get(nexus.base + "/users", auth=("jane", "other")).status_code == 401
 
 
-def test_update_user_errors(nexus: Nexus) -> None:
+def test_update_user_errors(nexus: Security) -> None:
     """Validation list as seen from Nexus 3.31.1 (NexuShell#8), then UserApiResource's checks."""
     empty = nexus.put("/users/admin", {"status": "active"})
     assert empty.status_code == 400
@@ -228,12 +193,12 @@ def test_update_user_errors(nexus: Nexus) -> None:
     assert bad_source.json() == quoted("Unable to locate source: Crowd")
 
 
-def test_disabled_user_cannot_authenticate(nexus: Nexus) -> None:
+def test_disabled_user_cannot_authenticate(nexus: Security) -> None:
     nexus.post("/users", new_user(status="disabled"))
     assert requests.get(nexus.base + "/users", auth=("jane", "s3cret")).status_code == 401
 
 
-def test_delete_user_rules(nexus: Nexus) -> None:
+def test_delete_user_rules(nexus: Security) -> None:
     nexus.post("/users", new_user())
     assert nexus.delete("/users/jane").status_code == 204
     gone = nexus.delete("/users/jane")
@@ -252,7 +217,7 @@ def test_delete_user_rules(nexus: Nexus) -> None:
 
 
 # --- roles ----------------------------------------------------------------------------------------
-def test_role_lifecycle(nexus: Nexus) -> None:
+def test_role_lifecycle(nexus: Security) -> None:
     body = {"id": "docker-pull", "name": "docker pull", "description": "pull",
             "privileges": ["nx-repository-view-docker-*-read"], "roles": ["nx-anonymous"]}
     created = nexus.post("/roles", body)
@@ -268,7 +233,7 @@ def test_role_lifecycle(nexus: Nexus) -> None:
     assert missing.status_code == 404 and missing.json() == quoted("Role 'docker-pull' not found.")
 
 
-def test_role_errors(nexus: Nexus) -> None:
+def test_role_errors(nexus: Security) -> None:
     assert {e["id"] for e in nexus.post("/roles", {}).json()} == {"PARAMETER id", "PARAMETER name"}
     body = {"id": "r1", "name": "r1", "privileges": [], "roles": []}
     nexus.post("/roles", body)
@@ -290,7 +255,7 @@ def test_role_errors(nexus: Nexus) -> None:
     assert bad_source.json() == quoted("Source 'bogus' not found.")
 
 
-def test_builtin_roles_cannot_change(nexus: Nexus) -> None:
+def test_builtin_roles_cannot_change(nexus: Security) -> None:
     body = {"id": "nx-admin", "name": "nx-admin", "privileges": ["nx-all"], "roles": []}
     changed = nexus.put("/roles/nx-admin", body)
     assert changed.status_code == 400
@@ -302,7 +267,7 @@ def test_builtin_roles_cannot_change(nexus: Nexus) -> None:
         "Role 'nx-anonymous' is internal and cannot be modified or deleted.")
 
 
-def test_role_cycles_refused(nexus: Nexus) -> None:
+def test_role_cycles_refused(nexus: Security) -> None:
     nexus.post("/roles", {"id": "a", "name": "a"})
     nexus.post("/roles", {"id": "b", "name": "b", "roles": ["a"]})
     cycle = nexus.put("/roles/a", {"id": "a", "name": "a", "roles": ["b"]})
@@ -311,7 +276,7 @@ def test_role_cycles_refused(nexus: Nexus) -> None:
         "Role 'a' cannot contain itself either directly or indirectly through child roles.")
 
 
-def test_deleting_a_role_drops_references(nexus: Nexus) -> None:
+def test_deleting_a_role_drops_references(nexus: Security) -> None:
     nexus.post("/roles", {"id": "child", "name": "child"})
     nexus.post("/roles", {"id": "parent", "name": "parent", "roles": ["child"]})
     nexus.post("/users", new_user(roles=["child", "nx-anonymous"]))
@@ -322,7 +287,7 @@ def test_deleting_a_role_drops_references(nexus: Nexus) -> None:
 
 
 # --- privileges -----------------------------------------------------------------------------------
-def test_builtin_privileges(nexus: Nexus) -> None:
+def test_builtin_privileges(nexus: Security) -> None:
     privileges = {p["name"]: p for p in nexus.get("/privileges").json()}
     assert privileges["nx-all"] == {"type": "wildcard", "name": "nx-all",
                                     "description": "All permissions", "readOnly": True,
@@ -343,7 +308,7 @@ def test_builtin_privileges(nexus: Nexus) -> None:
     assert names == sorted(names)
 
 
-def test_repository_privileges_follow_repositories(nexus: Nexus) -> None:
+def test_repository_privileges_follow_repositories(nexus: Security) -> None:
     nexus.add_repository("docker-hosted")
     names = {p["name"] for p in nexus.get("/privileges").json()}
     for action in ("browse", "read", "edit", "add", "delete", "*"):
@@ -357,7 +322,7 @@ def test_repository_privileges_follow_repositories(nexus: Nexus) -> None:
     assert nexus.get("/privileges/nx-repository-view-docker-docker-hosted-read").status_code == 404
 
 
-def test_create_repository_view_privilege(nexus: Nexus) -> None:
+def test_create_repository_view_privilege(nexus: Security) -> None:
     nexus.add_repository("docker-hosted")
     body = {"name": "hosted-push", "description": "push", "format": "docker",
             "repository": "docker-hosted", "actions": ["ADD", "EDIT", "READ"]}
@@ -370,7 +335,7 @@ def test_create_repository_view_privilege(nexus: Nexus) -> None:
     assert nexus.get("/privileges/hosted-push").json()["actions"] == ["ALL"]
 
 
-def test_repository_privilege_references(nexus: Nexus) -> None:
+def test_repository_privilege_references(nexus: Security) -> None:
     nexus.add_repository("docker-hosted")
     base = {"name": "p", "format": "docker", "repository": "docker-hosted", "actions": ["READ"]}
     cases = [
@@ -391,7 +356,7 @@ def test_repository_privilege_references(nexus: Nexus) -> None:
                                                           format="*")).status_code == 201
 
 
-def test_privilege_conflicts_and_internal(nexus: Nexus) -> None:
+def test_privilege_conflicts_and_internal(nexus: Security) -> None:
     body = {"name": "my-wild", "pattern": "nexus:repository-view:docker:*:read"}
     assert nexus.post("/privileges/wildcard", body).status_code == 201
     again = nexus.post("/privileges/wildcard", body)
@@ -412,7 +377,7 @@ def test_privilege_conflicts_and_internal(nexus: Nexus) -> None:
     assert missing.status_code == 404 and missing.json() == quoted("Privilege 'ghost' not found.")
 
 
-def test_delete_privilege_drops_it_from_roles(nexus: Nexus) -> None:
+def test_delete_privilege_drops_it_from_roles(nexus: Security) -> None:
     nexus.post("/privileges/application", {"name": "bs-read", "domain": "blobstores",
                                            "actions": ["READ"]})
     nexus.post("/roles", {"id": "r", "name": "r", "privileges": ["bs-read", "nx-search-read"]})
@@ -421,7 +386,7 @@ def test_delete_privilege_drops_it_from_roles(nexus: Nexus) -> None:
     assert nexus.delete("/privileges/bs-read").status_code == 404
 
 
-def test_application_and_script_privileges(nexus: Nexus) -> None:
+def test_application_and_script_privileges(nexus: Security) -> None:
     app = {"name": "tasks-run", "domain": "tasks", "actions": ["START", "READ"]}
     assert nexus.post("/privileges/application", app).status_code == 201
     assert nexus.get("/privileges/tasks-run").json() == dict(
@@ -435,7 +400,7 @@ def test_application_and_script_privileges(nexus: Nexus) -> None:
                       dict(app, name="y", actions=["FLY"])).status_code == 400
 
 
-def test_content_selector_privilege_needs_the_selector(nexus: Nexus) -> None:
+def test_content_selector_privilege_needs_the_selector(nexus: Security) -> None:
     body = {"name": "lib", "format": "docker", "repository": "*", "contentSelector": "lib-only",
             "actions": ["READ"]}
     missing = nexus.post("/privileges/repository-content-selector", body)
@@ -450,7 +415,7 @@ def test_content_selector_privilege_needs_the_selector(nexus: Nexus) -> None:
 
 
 # --- content selectors ----------------------------------------------------------------------------
-def test_content_selector_lifecycle(nexus: Nexus) -> None:
+def test_content_selector_lifecycle(nexus: Security) -> None:
     body = {"name": "docker-v2", "description": "all docker",
             "expression": 'format == "docker" and path =^ "/v2/"'}
     assert nexus.post("/content-selectors", body).status_code == 204
@@ -467,7 +432,7 @@ def test_content_selector_lifecycle(nexus: Nexus) -> None:
     assert missing.json() == quoted("No selector found for docker-v2")
 
 
-def test_content_selector_expression_errors(nexus: Nexus) -> None:
+def test_content_selector_expression_errors(nexus: Security) -> None:
     cases = {
         'format == "maven2': "Invalid CSEL: tokenization error in '\"maven2' at line 1 column 18",
         '(format == "docker"': "Invalid CSEL: parse error in '' at line 1 column 20",
@@ -509,7 +474,7 @@ def ldap_body(**extra: object) -> dict:
     return body
 
 
-def test_ldap_lifecycle(nexus: Nexus) -> None:
+def test_ldap_lifecycle(nexus: Security) -> None:
     assert nexus.post("/ldap", ldap_body()).status_code == 201
     backup = ldap_body(name="backup", host="ldap2.example.org")
     assert nexus.post("/ldap", backup).status_code == 201
@@ -533,7 +498,7 @@ def test_ldap_lifecycle(nexus: Nexus) -> None:
     assert nexus.get("/ldap/corp").status_code == 404
 
 
-def test_ldap_validation(nexus: Nexus) -> None:
+def test_ldap_validation(nexus: Security) -> None:
     missing = nexus.post("/ldap", {"name": "x"})
     assert missing.status_code == 400
     ids = {e["id"] for e in missing.json()}
@@ -554,23 +519,20 @@ def test_ldap_validation(nexus: Nexus) -> None:
     assert nexus.post("/ldap", anonymous_bind).status_code == 201
 
 
-def test_ldap_required_fields_follow_the_release() -> None:
+def test_ldap_required_fields_follow_the_release(emulators: Emulators) -> None:
     """3.94's schemas require the user attributes and no longer the password on update (the
     stored one is kept); 3.86's do the opposite."""
     body = ldap_body()
     del body["userIdAttribute"]
-    instance = Nexus(version="3.94.0")
-    try:
-        assert instance.post("/ldap", body).json() == [
-            {"id": "PARAMETER userIdAttribute", "message": "must not be blank"}]
-        assert instance.post("/ldap", ldap_body()).status_code == 201
-        read = instance.get("/ldap/corp").json()  # 3.94's schema spells the enums its own way
-        assert (read["protocol"], read["authScheme"], read["groupType"]) == (
-            "LDAPS", "simple", "DYNAMIC")
-        update = ldap_body(port=389, protocol="ldap")
-        del update["authPassword"]
-        assert instance.put("/ldap/corp", update).status_code == 204
-        with instance.state.lock:
-            assert instance.state.ldap_servers[0]["_authPassword"] == "bindpw"
-    finally:
-        instance.close()
+    instance = security(emulators, "3.94.0")
+    assert instance.post("/ldap", body).json() == [
+        {"id": "PARAMETER userIdAttribute", "message": "must not be blank"}]
+    assert instance.post("/ldap", ldap_body()).status_code == 201
+    read = instance.get("/ldap/corp").json()  # 3.94's schema spells the enums its own way
+    assert (read["protocol"], read["authScheme"], read["groupType"]) == (
+        "LDAPS", "simple", "DYNAMIC")
+    update = ldap_body(port=389, protocol="ldap")
+    del update["authPassword"]
+    assert instance.put("/ldap/corp", update).status_code == 204
+    with instance.state.lock:
+        assert instance.state.ldap_servers[0]["_authPassword"] == "bindpw"

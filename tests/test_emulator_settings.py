@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.emulator.handlers.support import PLACEHOLDER
-from tests.emulator_fleet import Fleet, Rest, fleet  # noqa: F401 - the module's emulators
+from tests.emulator.testing import Emulators, Nexus
 from tests.local_servers import SmtpServer
 
 CE68, CE86, PRO86, CE94, PRO94 = (("3.68.1", "community"), ("3.86.2", "community"),
@@ -21,8 +21,8 @@ CE68, CE86, PRO86, CE94, PRO94 = (("3.68.1", "community"), ("3.86.2", "community
 
 
 @pytest.fixture
-def pro(fleet: Fleet) -> Rest:
-    return fleet.get(*PRO94)
+def pro(emulators: Emulators) -> Nexus:
+    return emulators.get(*PRO94)
 
 
 # --- which release and edition has what ---------------------------------------------------------
@@ -55,17 +55,17 @@ GATES = [
 
 @pytest.mark.parametrize("method,path,expected", GATES,
                          ids=[f"{m} {p}" for m, p, _ in GATES])
-def test_endpoints_exist_per_release_and_edition(fleet: Fleet, method: str, path: str,
+def test_endpoints_exist_per_release_and_edition(emulators: Emulators, method: str, path: str,
                                                  expected: dict[tuple[str, str], int]) -> None:
     for server, status in expected.items():
-        nexus = fleet.get(*server)
-        assert nexus.call(method, path).status_code == status, (server, method, path)
+        nexus = emulators.get(*server)
+        assert nexus.request(method, path).status_code == status, (server, method, path)
 
 
-def test_saml_is_a_pro_endpoint_that_is_unconfigured_at_first(fleet: Fleet) -> None:
+def test_saml_is_a_pro_endpoint_that_is_unconfigured_at_first(emulators: Emulators) -> None:
     """A 404 on Pro means "not configured" and goes away once configured; on CE it stays."""
     for server, after in ((PRO94, 200), (CE94, 404)):
-        nexus = fleet.get(*server)
+        nexus = emulators.get(*server)
         nexus.put("/v1/security/saml", saml())
         assert nexus.get("/v1/security/saml").status_code == after
 
@@ -78,13 +78,13 @@ def proxy(host: str = "proxy.example.com", port: Any = "3128", **auth: Any) -> d
     return body
 
 
-def test_http_settings_fresh_server_answers_the_defaults(pro: Rest) -> None:
+def test_http_settings_fresh_server_answers_the_defaults(pro: Nexus) -> None:
     assert pro.get("/v1/http").json() == {"userAgent": None, "timeout": 20, "retries": 2,
                                           "httpProxy": None, "httpsProxy": None,
                                           "nonProxyHosts": None}
 
 
-def test_http_settings_round_trip_masks_passwords_and_keeps_them_on_placeholder(pro: Rest) -> None:
+def test_http_settings_round_trip_masks_passwords_and_keeps_them_on_placeholder(pro: Nexus) -> None:
     body = {"userAgent": "corp", "timeout": 30, "retries": 3,
             "httpProxy": proxy(username="u", password="secret"),
             "httpsProxy": proxy("10.0.0.1", 8443, username="n", password="pw", ntlmHost="ws",
@@ -111,7 +111,7 @@ def test_http_settings_round_trip_masks_passwords_and_keeps_them_on_placeholder(
     assert pro.state.http_settings["httpProxy"]["authInfo"]["password"] == "rotated"
 
 
-def test_http_settings_disabled_proxy_and_auth_are_not_kept(pro: Rest) -> None:
+def test_http_settings_disabled_proxy_and_auth_are_not_kept(pro: Nexus) -> None:
     pro.put("/v1/http", {"httpProxy": proxy(username="u", password="p"), "timeout": 5})
     body = {"httpProxy": dict(proxy(), authInfo={"enabled": False, "username": "u"}),
             "httpsProxy": {"enabled": False, "host": "ignored", "port": "1"}}
@@ -121,7 +121,7 @@ def test_http_settings_disabled_proxy_and_auth_are_not_kept(pro: Rest) -> None:
     assert got["timeout"] == 20, "a PUT replaces everything: a left-out timeout is the default"
 
 
-def test_http_settings_delete_resets(pro: Rest) -> None:
+def test_http_settings_delete_resets(pro: Nexus) -> None:
     pro.put("/v1/http", {"httpProxy": proxy(), "retries": 5, "userAgent": "x"})
     assert pro.delete("/v1/http").status_code == 204
     assert pro.get("/v1/http").json()["httpProxy"] is None
@@ -147,14 +147,14 @@ HTTP_INVALID = [
 
 @pytest.mark.parametrize("body,error_id,message", HTTP_INVALID,
                          ids=[e[1] + ":" + e[2][:20] for e in HTTP_INVALID])
-def test_http_settings_validation(pro: Rest, body: dict, error_id: str, message: str) -> None:
+def test_http_settings_validation(pro: Nexus, body: dict, error_id: str, message: str) -> None:
     response = pro.put("/v1/http", body)
     assert response.status_code == 400
     assert {"id": error_id, "message": message} in response.json()
     assert pro.get("/v1/http").json()["httpProxy"] is None, "nothing is written"
 
 
-def test_http_settings_wrong_json_types_fail_like_jackson(pro: Rest) -> None:
+def test_http_settings_wrong_json_types_fail_like_jackson(pro: Nexus) -> None:
     response = pro.put("/v1/http", {"timeout": "soon"})
     assert response.status_code == 400 and response.text.startswith("Unable to process JSON")
 
@@ -170,8 +170,8 @@ def email(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def test_email_defaults_put_and_delete(fleet: Fleet) -> None:
-    nexus = fleet.get(*CE68)
+def test_email_defaults_put_and_delete(emulators: Emulators) -> None:
+    nexus = emulators.get(*CE68)
     fresh = nexus.get("/v1/email").json()
     assert (fresh["enabled"], fresh["host"], fresh["port"], fresh["fromAddress"],
             fresh["password"]) == (False, "localhost", 25, "nexus@example.org", None)
@@ -183,7 +183,7 @@ def test_email_defaults_put_and_delete(fleet: Fleet) -> None:
     assert (cleared["host"], cleared["port"], cleared["fromAddress"]) == (None, 0, None)
 
 
-def test_email_password_placeholder_keeps_blank_clears(pro: Rest) -> None:
+def test_email_password_placeholder_keeps_blank_clears(pro: Nexus) -> None:
     pro.put("/v1/email", email())
     pro.put("/v1/email", email(password=PLACEHOLDER, port=2525))
     assert pro.state.email["password"] == "smtp-pw" and pro.state.email["port"] == 2525
@@ -203,7 +203,7 @@ EMAIL_INVALID = [
 
 @pytest.mark.parametrize("overrides,error_id,message", EMAIL_INVALID,
                          ids=[e[1] + ":" + e[2][:16] for e in EMAIL_INVALID])
-def test_email_validation(pro: Rest, overrides: dict, error_id: str, message: str) -> None:
+def test_email_validation(pro: Nexus, overrides: dict, error_id: str, message: str) -> None:
     response = pro.put("/v1/email", email(**overrides))
     assert response.status_code == 400
     assert {"id": error_id, "message": message} in response.json()
@@ -218,16 +218,16 @@ def test_email_validation(pro: Rest, overrides: dict, error_id: str, message: st
     ("o ps@example.org", "Local address contains control or whitespace in string "
                          "``o ps@example.org''"),
 ])
-def test_email_verify_refuses_a_malformed_address(pro: Rest, address: str, problem: str) -> None:
+def test_email_verify_refuses_a_malformed_address(pro: Nexus, address: str, problem: str) -> None:
     response = pro.post("/v1/email/verify", data=address, headers={"Content-Type": "text/plain"})
     assert response.status_code == 400
     assert response.json() == {"id": "*", "message": f'"{problem}"'}
 
 
 @pytest.mark.parametrize("server,status", [(CE86, 200), (PRO94, 400)])
-def test_email_verify_reports_an_unreachable_server(fleet: Fleet, server: tuple[str, str],
+def test_email_verify_reports_an_unreachable_server(emulators: Emulators, server: tuple[str, str],
                                                     status: int) -> None:
-    nexus = fleet.get(*server)
+    nexus = emulators.get(*server)
     with SmtpServer() as smtp:
         port = smtp.port  # closed again below: nothing listens there any more
     nexus.put("/v1/email", email(port=port))
@@ -237,7 +237,7 @@ def test_email_verify_reports_an_unreachable_server(fleet: Fleet, server: tuple[
                                                             f"server failed : 127.0.0.1:{port}"}
 
 
-def test_email_verify_sends_through_the_configured_server(pro: Rest) -> None:
+def test_email_verify_sends_through_the_configured_server(pro: Nexus) -> None:
     """Even a disabled configuration is used, with login, prefix and the Base URL line."""
     pro.post("/v1/capabilities", {"type": "baseurl", "properties": {"url": "https://repo.test"}})
     with SmtpServer(password="smtp-pw") as smtp:
@@ -251,7 +251,7 @@ def test_email_verify_sends_through_the_configured_server(pro: Rest) -> None:
     assert "Message from: https://repo.test" in mail.data and "Verification successful" in mail.data
 
 
-def test_email_verify_with_a_wrong_password_fails(pro: Rest) -> None:
+def test_email_verify_with_a_wrong_password_fails(pro: Nexus) -> None:
     with SmtpServer(password="right") as smtp:
         pro.put("/v1/email", email(port=smtp.port, password="wrong"))
         response = pro.post("/v1/email/verify", data="ops@example.org")
@@ -259,7 +259,7 @@ def test_email_verify_with_a_wrong_password_fails(pro: Rest) -> None:
 
 
 # --- capabilities ------------------------------------------------------------------------------
-def test_capability_types_list_the_form_fields(pro: Rest) -> None:
+def test_capability_types_list_the_form_fields(pro: Nexus) -> None:
     types = {t["id"]: t for t in pro.get("/v1/capabilities/types").json()}
     assert {"baseurl", "OutreachManagementCapability", "audit", "defaultrole", "webhook.global",
             "webhook.repository"} <= set(types)
@@ -281,13 +281,13 @@ CAPABILITY_INVALID = [
 
 @pytest.mark.parametrize("body,error_id,message", CAPABILITY_INVALID,
                          ids=[e[0]["type"] + ":" + e[1] for e in CAPABILITY_INVALID])
-def test_capability_properties_are_checked_against_form_fields(pro: Rest, body: dict,
+def test_capability_properties_are_checked_against_form_fields(pro: Nexus, body: dict,
                                                                error_id: str, message: str) -> None:
     response = pro.post("/v1/capabilities", body)
     assert response.status_code == 400 and {"id": error_id, "message": message} in response.json()
 
 
-def test_capability_uniqueness(pro: Rest) -> None:
+def test_capability_uniqueness(pro: Nexus) -> None:
     assert pro.post("/v1/capabilities", {"type": "baseurl",
                                          "properties": {"url": "https://a.test"}}).status_code == 200
     again = pro.post("/v1/capabilities", {"type": "baseurl", "properties": {"url": "https://b.test"}})
@@ -324,10 +324,10 @@ def saml(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def test_saml_lifecycle(pro: Rest) -> None:
+def test_saml_lifecycle(pro: Nexus) -> None:
     assert pro.put("/v1/security/saml", saml()).status_code == 201
     got = pro.get("/v1/security/saml").json()
-    assert got["entityId"] == pro.base.replace("/service/rest", "") + \
+    assert got["entityId"] == pro.base_url + \
         "/service/rest/v1/security/saml/metadata"
     assert (got["usernameAttribute"], got["validateAssertionSignature"]) == ("uid", None)
     metadata = pro.get("/v1/security/saml/metadata")
@@ -344,16 +344,16 @@ def test_saml_lifecycle(pro: Rest) -> None:
     (saml(idpMetadata="<not xml"), "idpMetadata"),
     (saml(idpMetadata="<EntityDescriptor/>"), "idpMetadata"),
 ])
-def test_saml_validation(pro: Rest, body: dict, error_id: str) -> None:
+def test_saml_validation(pro: Nexus, body: dict, error_id: str) -> None:
     response = pro.put("/v1/security/saml", body)
     assert response.status_code == 400 and response.json()[0]["id"] == error_id
     assert pro.get("/v1/security/saml").status_code == 404
 
 
-def test_user_tokens_settings(fleet: Fleet) -> None:
-    old = fleet.get("3.70.0", "pro")
+def test_user_tokens_settings(emulators: Emulators) -> None:
+    old = emulators.get("3.70.0", "pro")
     assert old.get("/v1/security/user-tokens").json() == {"enabled": False, "protectContent": False}
-    nexus = fleet.get(*PRO94)
+    nexus = emulators.get(*PRO94)
     assert nexus.get("/v1/security/user-tokens").json() == {
         "enabled": False, "protectContent": False, "expirationEnabled": False, "expirationDays": 30}
     response = nexus.put("/v1/security/user-tokens", {"enabled": True, "expirationDays": 90})
@@ -373,7 +373,7 @@ def crowd(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def test_crowd_settings_drive_the_realm_and_mask_the_password(pro: Rest) -> None:
+def test_crowd_settings_drive_the_realm_and_mask_the_password(pro: Nexus) -> None:
     assert pro.get("/v1/security/atlassian-crowd").json()["realmActive"] is False
     assert pro.put("/v1/security/atlassian-crowd", crowd()).status_code == 200
     got = pro.get("/v1/security/atlassian-crowd").json()
@@ -390,12 +390,12 @@ def test_crowd_settings_drive_the_realm_and_mask_the_password(pro: Rest) -> None
     ({"applicationName": None}, "PARAMETER applicationName"),
     ({"timeout": 0}, "PARAMETER timeout"), ({"realmActive": None}, "PARAMETER realmActive"),
 ])
-def test_crowd_validation(pro: Rest, overrides: dict, error_id: str) -> None:
+def test_crowd_validation(pro: Nexus, overrides: dict, error_id: str) -> None:
     response = pro.put("/v1/security/atlassian-crowd", crowd(**overrides))
     assert response.status_code == 400 and response.json()[0]["id"] == error_id
 
 
-def test_crowd_verify_connection(pro: Rest) -> None:
+def test_crowd_verify_connection(pro: Nexus) -> None:
     with SmtpServer() as listener:  # any listening socket stands in for Crowd
         ok = pro.post("/v1/security/atlassian-crowd/verify-connection",
                       crowd(url=f"http://127.0.0.1:{listener.port}"))
@@ -407,7 +407,7 @@ def test_crowd_verify_connection(pro: Rest) -> None:
 
 
 # --- IP allow list -----------------------------------------------------------------------------
-def test_ip_allowlist_entries_and_mode(pro: Rest) -> None:
+def test_ip_allowlist_entries_and_mode(pro: Nexus) -> None:
     base = "/v1/security/ip-allowlist"
     assert pro.get(base).json()["mode"] == "DISABLED"
     added = pro.post(f"{base}/entries", {"ipOrCidr": "10.0.0.0/24", "description": "office"})
@@ -435,7 +435,7 @@ def test_ip_allowlist_entries_and_mode(pro: Rest) -> None:
 
 
 # --- IQ ----------------------------------------------------------------------------------------
-def test_iq_connection(pro: Rest) -> None:
+def test_iq_connection(pro: Nexus) -> None:
     assert pro.get("/v1/iq").json()["url"] is None
     assert pro.post("/v1/iq/enable").status_code == 400, "not configured yet"
     body = {"enabled": True, "url": "https://iq.test", "authenticationType": "USER",
@@ -452,7 +452,7 @@ def test_iq_connection(pro: Rest) -> None:
     assert pro.put("/v1/iq", dict(body, url="")).status_code == 400
 
 
-def test_iq_verify_connection(pro: Rest) -> None:
+def test_iq_verify_connection(pro: Nexus) -> None:
     with SmtpServer() as listener:
         pro.put("/v1/iq", {"url": f"http://127.0.0.1:{listener.port}",
                            "authenticationType": "USER"})
@@ -464,7 +464,7 @@ def test_iq_verify_connection(pro: Rest) -> None:
 LICENCE = b"contactName=Jane Admin\ncontactCompany=Corp\nlicensedUsers=25\n"
 
 
-def test_licence_on_pro(pro: Rest) -> None:
+def test_licence_on_pro(pro: Nexus) -> None:
     installed = pro.get("/v1/system/license").json()
     assert installed["licenseType"] == "Sonatype Nexus Repository Pro"
     assert installed["maxRepoComponents"] is None
@@ -481,8 +481,8 @@ def test_licence_on_pro(pro: Rest) -> None:
     assert pro.post("/v1/system/license", data=b"").status_code == 400
 
 
-def test_licence_on_community_edition(fleet: Fleet) -> None:
-    nexus = fleet.get(*CE86)
+def test_licence_on_community_edition(emulators: Emulators) -> None:
+    nexus = emulators.get(*CE86)
     assert nexus.get("/v1/system/license").status_code == 402
     removed = nexus.delete("/v1/system/license")
     assert removed.status_code == 500 and "There is no license certificate installed" in removed.text

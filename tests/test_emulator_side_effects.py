@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.testing import Nexus, Servers, docker_hosted as hosted, servers  # noqa: F401 (fixture)
+from tests.emulator.testing import Emulators, Nexus, docker_hosted as hosted
 
 pytestmark = pytest.mark.emulator_only
 
@@ -35,8 +35,8 @@ def role(nexus: Nexus, role_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def nexus(servers: Servers) -> Nexus:
-    nexus = servers.get("3.94.0")
+def nexus(emulators: Emulators) -> Nexus:
+    nexus = emulators.get("3.94.0")
     admin = nexus.admin
     for name in ("app", "other"):
         assert admin.post("/v1/repositories/docker/hosted", hosted(name)).status_code == 201

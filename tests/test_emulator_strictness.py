@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.testing import Nexus, Servers, docker_hosted as hosted, servers  # noqa: F401 (fixture)
+from tests.emulator.testing import Emulators, Nexus, docker_hosted as hosted
 
 pytestmark = pytest.mark.emulator_only
 
@@ -15,8 +15,8 @@ FILE_STORE = {"name": "store", "path": "store", "softQuota": None}
 
 
 @pytest.fixture
-def nexus(servers: Servers) -> Nexus:
-    return servers.get("3.86.0")
+def nexus(emulators: Emulators) -> Nexus:
+    return emulators.get("3.86.0")
 
 
 # --- error ids ------------------------------------------------------------------------------

@@ -3,49 +3,24 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 import requests
 
-from tests.emulator.handlers.tasks import CronExpression
-from tests.emulator.server import Emulator
-from tests.emulator.state import NexusState, Options
+from tests.emulator.quartz import CronExpression
+from tests.emulator.testing import Emulators, Nexus
 
 pytestmark = pytest.mark.emulator_only  # in-process emulators and their control API
 
-PASSWORD = "admin123"
 OLD, MID, NEW = "3.68.1", "3.86.2", "3.94.0"
 
 
-class Nexus:
-    """One running emulator plus an admin session on its REST API."""
-
-    def __init__(self, version: str) -> None:
-        self.emulator = Emulator(NexusState(Options(version=version, admin_password=PASSWORD)))
-        self.emulator.serve("127.0.0.1", 0)
-        self.state = self.emulator.state
-        self.root = self.emulator.base_url
-        self.http = requests.Session()
-        self.http.auth = ("admin", PASSWORD)
+class Tasks(Nexus):
+    """An emulator with the helpers the task tests share."""
 
     def url(self, path: str) -> str:
-        return f"{self.root}/service/rest{path}"
-
-    def get(self, path: str, **kw: Any) -> requests.Response:
-        return self.http.get(self.url(path), **kw)
-
-    def post(self, path: str, body: Any = None) -> requests.Response:
-        return self.http.post(self.url(path), json=body)
-
-    def put(self, path: str, body: Any) -> requests.Response:
-        return self.http.put(self.url(path), json=body)
-
-    def delete(self, path: str) -> requests.Response:
-        return self.http.delete(self.url(path))
-
-    def control(self, name: str, body: Any) -> requests.Response:
-        return requests.post(f"{self.root}/__emulator/{name}", json=body)
+        return f"{self.rest}{path}"
 
     def add_repository(self, name: str, fmt: str = "docker") -> None:
         with self.state.lock:
@@ -68,24 +43,11 @@ class Nexus:
         return response.json()["id"]
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, Nexus]]:
-    """One emulator per version for the module: stopping a server costs half a second."""
-    started: dict[str, Nexus] = {}
-    yield started
-    for item in started.values():
-        item.emulator.shutdown()
-
-
 @pytest.fixture
-def nexus(servers: dict[str, Nexus]) -> Callable[[str], Nexus]:
-    """A fresh Nexus of the given version (a reused emulator is reset to a first start)."""
-    def start(version: str = NEW) -> Nexus:
-        if version in servers:
-            assert servers[version].control("reset", None).status_code == 204
-        else:
-            servers[version] = Nexus(version)
-        return servers[version]
+def nexus(emulators: Emulators) -> Callable[[str], Tasks]:
+    """A fresh Nexus of the given version (the module's emulator of it, reset)."""
+    def start(version: str = NEW) -> Tasks:
+        return Tasks(emulators.get(version).emulator)
     return start
 
 
@@ -158,7 +120,7 @@ def test_datastore_versions_add_an_asset_blob_cleanup_task_per_format(nexus):
     assert nx.get("/v1/tasks/templates/assetBlob.cleanup").status_code == 404
     old = nexus(OLD)
     old.add_repository("docker-hosted")
-    old.control("task-duration", {"seconds": 0.2})
+    old.control("POST", "task-duration", {"seconds": 0.2})
     assert old.get("/v1/tasks", params={"type": "assetBlob.cleanup"}).json()["items"] == []
 
 
@@ -357,7 +319,7 @@ def test_next_run_follows_the_schedule(nexus):
 # --- running --------------------------------------------------------------------------------------
 def test_a_run_goes_running_then_waiting_with_a_result(nexus):
     nx = nexus(NEW)
-    assert nx.control("task-duration", {"seconds": 0.3}).status_code == 204
+    assert nx.control("POST", "task-duration", {"seconds": 0.3}).status_code == 204
     task_id = nx.create(compact())
     assert nx.post(f"/v1/tasks/{task_id}/stop").status_code == 409
     assert nx.post(f"/v1/tasks/{task_id}/run").status_code == 204
@@ -373,7 +335,7 @@ def test_a_run_goes_running_then_waiting_with_a_result(nexus):
 
 def test_stop_cancels_a_running_task(nexus):
     nx = nexus(NEW)
-    nx.control("task-duration", {"seconds": 30})
+    nx.control("POST", "task-duration", {"seconds": 30})
     task_id = nx.create(compact())
     nx.post(f"/v1/tasks/{task_id}/run")
     assert nx.post(f"/v1/tasks/{task_id}/stop").status_code == 204
@@ -391,7 +353,7 @@ def test_a_disabled_task_cannot_run(nexus):
 
 def test_a_run_fails_when_its_repository_or_blob_store_is_gone(nexus):
     nx = nexus(NEW)
-    nx.control("task-duration", {"seconds": 0})
+    nx.control("POST", "task-duration", {"seconds": 0})
     nx.add_repository("docker-hosted")
     nx.add_blobstore("scratch")
     gc_id, compact_id = nx.create(docker_gc()), nx.create(compact("scratch"))
@@ -405,23 +367,23 @@ def test_a_run_fails_when_its_repository_or_blob_store_is_gone(nexus):
 
 def test_control_call_makes_the_next_run_fail(nexus):
     nx = nexus(MID)
-    nx.control("task-duration", {"seconds": 0})
+    nx.control("POST", "task-duration", {"seconds": 0})
     task_id = nx.create(compact())
-    assert nx.control("task-fail", {"id": task_id}).status_code == 204
+    assert nx.control("POST", "task-fail", {"id": task_id}).status_code == 204
     nx.post(f"/v1/tasks/{task_id}/run")
     assert nx.task(task_id)["lastRunResult"] == "FAILED"
     nx.post(f"/v1/tasks/{task_id}/run")
     assert nx.task(task_id)["lastRunResult"] == "OK"
-    assert nx.control("task-fail", {"type": "blobstore.compact", "count": 2}).status_code == 204
+    assert nx.control("POST", "task-fail", {"type": "blobstore.compact", "count": 2}).status_code == 204
     nx.post(f"/v1/tasks/{task_id}/run")
     assert nx.task(task_id)["lastRunResult"] == "FAILED"
-    assert nx.control("task-fail", {"id": "nope"}).status_code == 404
-    assert nx.control("task-duration", {"seconds": -1}).status_code == 400
+    assert nx.control("POST", "task-fail", {"id": "nope"}).status_code == 404
+    assert nx.control("POST", "task-duration", {"seconds": -1}).status_code == 400
 
 
 def test_the_built_in_cleanup_task_runs_on_old_versions(nexus):
     nx = nexus(OLD)
-    nx.control("task-duration", {"seconds": 0})
+    nx.control("POST", "task-duration", {"seconds": 0})
     task_id = nx.get("/v1/tasks").json()["items"][0]["id"]
     assert nx.post(f"/v1/tasks/{task_id}/run").status_code == 204
     assert nx.task(task_id)["lastRunResult"] == "OK"

@@ -8,15 +8,15 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from tests.emulator_fleet import Fleet, Rest, fleet  # noqa: F401 - the module's emulators
+from tests.emulator.testing import Emulators, Nexus
 from tests.local_servers import Certificate, SmtpServer, TlsServer, issue, server_context
 
 TRUSTSTORE = "/v1/security/ssl/truststore"
 
 
 @pytest.fixture
-def nexus(fleet: Fleet) -> Rest:
-    return fleet.get("3.86.2", "community")
+def nexus(emulators: Emulators) -> Nexus:
+    return emulators.get("3.86.2", "community")
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +32,11 @@ def fingerprint_of(cert: Certificate) -> str:
     return ":".join(digest[i:i + 2] for i in range(0, 40, 2))
 
 
-def add(nexus: Rest, pem: str) -> object:
+def add(nexus: Nexus, pem: str) -> object:
     return nexus.post(TRUSTSTORE, data=pem.encode(), headers={"Content-Type": "application/x-pem-file"})
 
 
-def test_add_list_and_remove_a_certificate(nexus: Rest, pki: dict[str, Certificate]) -> None:
+def test_add_list_and_remove_a_certificate(nexus: Nexus, pki: dict[str, Certificate]) -> None:
     assert nexus.get(TRUSTSTORE).json() == []
     response = add(nexus, pki["ca"].pem)
     assert response.status_code == 201
@@ -62,7 +62,7 @@ def test_add_list_and_remove_a_certificate(nexus: Rest, pki: dict[str, Certifica
                                                     "in trust store.\""}
 
 
-def test_only_the_first_pem_object_is_read(nexus: Rest, pki: dict[str, Certificate]) -> None:
+def test_only_the_first_pem_object_is_read(nexus: Nexus, pki: dict[str, Certificate]) -> None:
     bundle = pki["leaf"].pem + pki["ca"].pem
     assert add(nexus, bundle).json()["subjectCommonName"] == "localhost"
     assert [c["subjectCommonName"] for c in nexus.get(TRUSTSTORE).json()] == ["localhost"]
@@ -77,13 +77,13 @@ def test_only_the_first_pem_object_is_read(nexus: Rest, pki: dict[str, Certifica
     ("", [{"id": "PARAMETER pem", "message": "must not be blank"},
           {"id": "PARAMETER pem", "message": "Invalid PEM formatted certificate"}]),
 ])
-def test_invalid_pem_is_a_validation_error(nexus: Rest, body: str, errors: list) -> None:
+def test_invalid_pem_is_a_validation_error(nexus: Nexus, body: str, errors: list) -> None:
     response = add(nexus, body)
     assert response.status_code == 400 and response.json() == errors
     assert nexus.get(TRUSTSTORE).json() == []
 
 
-def test_fetching_a_remote_answers_its_leaf_certificate(nexus: Rest,
+def test_fetching_a_remote_answers_its_leaf_certificate(nexus: Nexus,
                                                         pki: dict[str, Certificate]) -> None:
     """The chain's first certificate, with no trust decision and nothing stored."""
     with TlsServer(server_context(pki["leaf"], chain=(pki["ca"],))) as server:
@@ -100,7 +100,7 @@ def test_fetching_a_remote_answers_its_leaf_certificate(nexus: Rest,
     assert nexus.get(TRUSTSTORE).json() == []
 
 
-def test_fetch_failures(nexus: Rest) -> None:
+def test_fetch_failures(nexus: Nexus) -> None:
     with SmtpServer() as plain:  # speaks, but not TLS
         port = plain.port
         not_tls = nexus.get("/v1/security/ssl", params={"host": "127.0.0.1", "port": port})
@@ -121,7 +121,7 @@ def test_fetch_failures(nexus: Rest) -> None:
     ({"host": "bad host"}, 400, ["Invalid host"]),
     ({"host": "registry.test", "port": "https"}, 404, None),
 ])
-def test_fetch_parameter_checks(nexus: Rest, params: dict, status: int, messages: list) -> None:
+def test_fetch_parameter_checks(nexus: Nexus, params: dict, status: int, messages: list) -> None:
     response = nexus.get("/v1/security/ssl", params=params)
     assert response.status_code == status
     if messages is not None:
@@ -130,7 +130,7 @@ def test_fetch_parameter_checks(nexus: Rest, params: dict, status: int, messages
 
 
 @pytest.mark.parametrize("trust_ca,success", [(True, True), (False, False)])
-def test_email_over_tls_trusts_what_the_trust_store_holds(nexus: Rest, pki: dict[str, Certificate],
+def test_email_over_tls_trusts_what_the_trust_store_holds(nexus: Nexus, pki: dict[str, Certificate],
                                                           trust_ca: bool, success: bool) -> None:
     """nexusTrustStoreEnabled: Nexus's trust store decides whether a private CA is trusted."""
     if trust_ca:
@@ -146,7 +146,7 @@ def test_email_over_tls_trusts_what_the_trust_store_holds(nexus: Rest, pki: dict
     assert len(smtp.mails) == (1 if success else 0)
 
 
-def test_starttls_upgrade(nexus: Rest, pki: dict[str, Certificate]) -> None:
+def test_starttls_upgrade(nexus: Nexus, pki: dict[str, Certificate]) -> None:
     add(nexus, pki["ca"].pem)
     with SmtpServer(server_context(pki["leaf"], chain=(pki["ca"],))) as smtp:
         nexus.put("/v1/email", {"host": "127.0.0.1", "port": smtp.port, "enabled": True,

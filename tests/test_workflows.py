@@ -51,18 +51,21 @@ def step(workflow: str, job: str, name: str) -> dict[str, Any]:
     return next(s for s in doc["jobs"][job]["steps"] if s.get("name") == name)
 
 
-def run_step(workflow: str, job: str, name: str, cwd: Path, env: Mapping[str, str]) -> tuple[int, dict[str, str], str]:
+def run_step(workflow: str, job: str, name: str, cwd: Path, env: Mapping[str, str],
+             summary: Optional[Path] = None) -> tuple[int, dict[str, str], str]:
     """A `run:` step as a runner runs it, with the step's literal env values (the test gives the
-    `${{ }}` ones); returns its exit code, its outputs and its output."""
+    `${{ }}` ones); returns its exit code, its outputs and its output. `summary`: the file the step
+    appends its job summary to (GITHUB_STEP_SUMMARY)."""
     definition = step(workflow, job, name)
     literal = {k: str(v) for k, v in (definition.get("env") or {}).items() if "${{" not in str(v)}
     with tempfile.TemporaryDirectory(prefix="runner-") as runner:  # the runner's files, not the checkout's
         outputs, script = Path(runner) / "github-output", Path(runner) / "step.sh"
+        summary = summary or Path(runner) / "step-summary"
         outputs.write_text("")
         script.write_text(definition["run"])
         done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=cwd,
-                              env={**env, **literal, "GITHUB_OUTPUT": str(outputs)}, capture_output=True,
-                              text=True, timeout=600)
+                              env={**env, **literal, "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)},
+                              capture_output=True, text=True, timeout=600)
         found = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
     return done.returncode, found, done.stdout + done.stderr
 
@@ -144,32 +147,68 @@ def compliant_registry() -> dict[str, Any]:
 
 
 @pytest.mark.engine
-def test_the_preview_step_and_its_pull_request_comment(workspace, nexus):
+def test_the_preview_step_and_its_pull_request_comment(workspace, nexus, tmp_path):
     install_cli(workspace)
     values = compliant_registry()
     repository(values, "aliyun-hub")["cleanupPolicies"] = []  # the guardrails must stop this
     configure(workspace, nexus, values)
     env = {**workspace.env, "STACK": "test"}
-    code, outputs, log = run_step("preview.yml", "preview", "Preview with the guardrail policy pack", workspace.root, env)
+    summary = tmp_path / "summary.md"
+    code, outputs, log = run_step("preview.yml", "preview", "Preview with the guardrail policy pack", workspace.root,
+                                  env, summary)
     assert code == 0, log  # the step records the result; a later step fails the job
-    assert outputs["code"] != "0" and "[mandatory]  proxy-needs-cleanup-policy" in log
+    assert outputs["code"] == "1" and "[mandatory]  proxy-needs-cleanup-policy" in log
     assert (workspace.root / "preview-test.txt").read_text() in log
+    assert summary.read_text() == (workspace.root / "review-test.md").read_text()  # the job summary too
 
     calls = github_script("preview.yml", "preview", "Comment the preview on the pull request", workspace.root,
                           {**env, "CODE": outputs["code"]})
     assert [c[0] for c in calls] == ["createComment"]
     body = calls[0][1]["body"]
-    assert body.startswith("<!-- nexus-registry-preview:test -->")
-    assert f"### Preview of stack `test`: failed (exit {outputs['code']})" in body
+    assert body.startswith("<!-- nexus-registry-preview:test -->\n### Preview of stack `test` failed")
     assert "docker proxy 'aliyun-hub' has no cleanup policy" in body and nexus.password not in body
+    assert body.rstrip().endswith("its log has every field of every changed object")
     # The next push updates the same comment instead of adding one.
     again = github_script("preview.yml", "preview", "Comment the preview on the pull request", workspace.root,
                           {**env, "CODE": "0"}, {"comments": [{"id": 99, "body": body}, {"id": 5, "body": "LGTM"}]})
     assert [(c[0], c[1]["comment_id"]) for c in again] == [("updateComment", 99)]
-    assert "### Preview of stack `test`: passed" in again[0][1]["body"]
     failing = run_step("preview.yml", "preview", "Fail when the preview failed", workspace.root,
                        {**env, "CODE": outputs["code"]})
     assert failing[0] != 0
+    assert [code for code in ("0", "1", "2", "3") if preview_fails_the_job(code)] == ["1", "2"]
+
+
+def preview_fails_the_job(code: str) -> bool:
+    """The `if:` of the step that fails the job, for the preview step's exit code."""
+    condition = step("preview.yml", "preview", "Fail when the preview failed")["if"]
+    assert re.fullmatch(r"steps\.preview\.outputs\.code != '\d' && steps\.preview\.outputs\.code != '\d'", condition)
+    return all(code != excluded for excluded in re.findall(r"'(\d)'", condition))
+
+
+def test_the_comment_without_a_review_shows_what_nexusctl_said(tmp_path):
+    """nexusctl stopped before any preview (here: an unknown stack, exit 2): no review file."""
+    (tmp_path / "preview-nope.txt").write_text("nexusctl review: no stack 'nope': … Known stacks: prod\n")
+    calls = github_script("preview.yml", "preview", "Comment the preview on the pull request", tmp_path,
+                          {"PATH": "/usr/bin:/bin", "STACK": "nope", "CODE": "2"})
+    body = calls[0][1]["body"]
+    assert body.startswith("<!-- nexus-registry-preview:nope -->\n### Preview of stack `nope` could not run (exit 2)")
+    assert "no stack 'nope'" in body
+
+
+def test_the_workflows_install_the_cli_the_project_pins():
+    """The official pulumi/actions installs the release the CLI is built from here (tools/pulumi-cli/go.mod,
+    scripts/toolchain.sh), read from go.mod by a step, so the pin lives in one place."""
+    pinned = re.search(r"^cli_version=v(\S+)$", (ROOT / "scripts" / "toolchain.sh").read_text(), re.M).group(1)
+    for workflow in ("preview.yml", "drift.yml", "deploy.yml"):
+        job = {"preview.yml": "preview", "drift.yml": "drift", "deploy.yml": "deploy"}[workflow]
+        code, outputs, log = run_step(workflow, job, "The Pulumi CLI version the project pins (tools/pulumi-cli/go.mod)",
+                                      ROOT, {"PATH": "/usr/bin:/bin"})
+        assert code == 0 and outputs == {"version": pinned}, log
+        install = step(workflow, job, "Install that release of the official Pulumi CLI")
+        assert install["uses"] == "pulumi/actions@v6"
+        assert install["with"] == {"pulumi-version": "${{ steps.cli.outputs.version }}"}  # install only, no command
+        text = (WORKFLOWS / workflow).read_text()
+        assert "setup-go" not in text and "NEXUS_RAC_BUILD_PULUMI" not in text and "make setup" not in text
 
 
 @pytest.mark.engine
@@ -215,8 +254,17 @@ def test_the_deploy_steps_then_a_drift_issue_opened_updated_and_closed(workspace
     # back shows as a create, where a plain preview would say "no changes".
     assert nexus.rest("DELETE", "/v1/repositories/google-hub", nexus.password).status_code == 204
     code, outputs, log = run_step("preview.yml", "preview", "Preview with the guardrail policy pack", workspace.root, env)
-    assert code == 0 and outputs["code"] == "0", log
-    assert re.search(r"\+ pulumi-python:dynamic/nexus:DockerProxyRepository: \(create\)\n.*google-hub", log), log
+    assert code == 0 and outputs["code"] == "3", log  # changes to review
+    assert "  + DockerProxyRepository google-hub: create\n      (deleted on the server since the last deployment" in log
+    comment = github_script("preview.yml", "preview", "Comment the preview on the pull request", workspace.root,
+                            {**env, "CODE": outputs["code"]})[0][1]["body"]
+    assert "### Preview of stack `test`: 2 objects change (1 to create, 1 to update)" in comment
+    # Nexus took the deleted repository out of the group: the group is written again too.
+    group = next(line for line in comment.splitlines() if "`hub-group`" in line)
+    assert "repository google-hub is re-created" in group and '`members`: added `"google-hub"`' in group
+    assert "| create | DockerProxyRepository `google-hub` | _deleted on the server since the last deployment" in comment
+    assert "DeploymentCheck" not in comment and nexus.password not in comment
+    assert not preview_fails_the_job(outputs["code"])
 
     # A check that cannot run (here: a wrong passphrase secret) fails the job; it is never "no drift".
     failed, outputs, log = run_step("drift.yml", "drift", "Drift check", workspace.root,

@@ -9,7 +9,7 @@ annotations (GET /v1/repositories) run for any subject and show what its permiss
 """
 from __future__ import annotations
 
-from .handlers.security import permitted
+from .permissions import permitted
 from .http import ApiError, Request
 from .routing import Route
 from .state import NexusState

@@ -5,12 +5,12 @@ from typing import Any
 
 from ..routing import Router
 from ..state import NexusState
-from . import (blobstores, capabilities, cleanup_policies, repositories, routing_rules, security,
-               ssrf, system, tasks)
+from . import (blobstores, capabilities, cleanup_policies, content_selectors, ldap, privileges,
+               realms, repositories, roles, routing_rules, ssrf, system, tasks, users)
 from . import blobstores_cloud, email, http_settings, iq, ip_allowlist, license, security_pro, truststore
 
-MODULES = (system, blobstores, cleanup_policies, repositories, routing_rules, security, ssrf,
-           tasks, capabilities)
+MODULES = (system, blobstores, cleanup_policies, repositories, routing_rules, realms, users, roles,
+           privileges, content_selectors, ldap, ssrf, tasks, capabilities)
 MODULES += (http_settings, email, truststore, blobstores_cloud, security_pro, ip_allowlist, iq, license)
 
 

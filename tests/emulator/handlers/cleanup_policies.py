@@ -12,10 +12,10 @@ range check, and v1 answering 404 on Community Edition).
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Optional
 
 from ..http import ApiError, Request, Response
+from ..regex import lucene_regexp_error
 from ..routing import Router, bind
 from ..state import NexusState
 from ..validation import (NAME_TAKEN, Errors, find, json_object, name_errors, raise_if, unquoted,
@@ -124,12 +124,19 @@ def _bean_errors(state: NexusState, body: dict[str, Any], creating: bool) -> Err
         errors.append(("PARAMETER format", "must not be empty"))
     if body.get("retain") is not None and body["retain"] < 1:
         errors.append(("PARAMETER retain", "must be greater than or equal to 1"))
+    regex = body.get("criteriaAssetRegex")
+    problem = lucene_regexp_error(regex) if regex is not None else None
+    if problem is not None:
+        # @CleanupPolicyAssetNamePattern on CleanupPolicyXO.criteriaAssetRegex: any value that is
+        # not null goes through RegexCriteriaValidator, i.e. Lucene's `new RegExp(value)`.
+        errors.append(("PARAMETER criteriaAssetRegex",
+                       f"Invalid regular expression pattern: {problem}"))
     return errors
 
 
 def _criteria_problem(state: NexusState, body: dict[str, Any]) -> Optional[ApiError]:
     """Which criteria the format supports (CleanupPolicyConfiguration per format), at least one
-    age/usage/name criterion (documented for 3.94's internal API), and a compilable regex."""
+    age/usage/name criterion (documented for 3.94's internal API)."""
     fmt = body["format"]
     if not any(body.get(k) is not None for k in ("criteriaLastBlobUpdated", "criteriaLastDownloaded")) \
             and not str(body.get("criteriaAssetRegex") or "").strip():
@@ -148,12 +155,6 @@ def _criteria_problem(state: NexusState, body: dict[str, Any]) -> Optional[ApiEr
         if body.get(key) is not None and not supported[key]:
             return unquoted(400, f"Specified format {fmt} does not support the '{labels[key]}' "
                                  "criteria.")
-    regex = body.get("criteriaAssetRegex")
-    if regex and regex.strip():
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            return ApiError.validation([("criteriaAssetRegex", f"Invalid regex pattern: {exc}")])
     return None
 
 

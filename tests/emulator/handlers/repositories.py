@@ -27,7 +27,9 @@ from ..routing import Router, bind
 from ..state import NexusState
 from ..validation import (NAME_TAKEN, Errors, check_body, find, json_object, name_errors, public,
                           quoted, raise_if)
-from . import security, ssrf
+from .. import permissions
+from . import ssrf
+from .blobstores_cloud import group_of
 
 NAME_MAX = 200
 WRITE_POLICIES = ("ALLOW", "ALLOW_ONCE", "DENY")
@@ -39,6 +41,7 @@ CLEANUP_REFERENCES_CHECKED = "3.85.0"  # cloud-pi-native/console#2348
 # A proxy of 3.94 may name an inline Repository Firewall mode; without a Sonatype IQ connection
 # anything but DISABLED is refused (terraform-provider-sonatyperepo, repository_common_proxy_test.go).
 FIREWALL_NEEDS_IQ = "Unable to configure Repository Firewall as not connected to Sonatype IQ"
+DATASTORE = "3.71.0"  # H2/PostgreSQL only from here on; before, the emulator stands for OrientDB
 
 
 def register(router: Router, state: NexusState) -> None:
@@ -103,7 +106,7 @@ def _admin(doc: dict[str, Any], action: str) -> str:
 
 
 def _may_browse(state: NexusState, req: Request, doc: dict[str, Any]) -> bool:
-    return any(security.repository_permitted(state, req.user, doc, action)
+    return any(permissions.repository_permitted(state, req.user, doc, action)
                for action in ("browse", "read"))
 
 
@@ -112,7 +115,7 @@ def list_repositories(state: NexusState, req: Request) -> Response:
     unauthenticated caller with anonymous access off gets an empty list, not a 403)."""
     with state.lock:
         return Response.json([_summary(state, d, req) for d in _sorted(state)
-                              if security.repository_permitted(state, req.user, d, "browse")])
+                              if permissions.repository_permitted(state, req.user, d, "browse")])
 
 
 def list_settings(state: NexusState, req: Request) -> Response:
@@ -120,7 +123,7 @@ def list_settings(state: NexusState, req: Request) -> Response:
     (AuthorizingRepositoryManagerImpl.getRepositoriesWithAdmin)."""
     with state.lock:
         return Response.json([_answer(d, req) for d in _sorted(state)
-                              if security.permitted(state, req.user, _admin(d, "read"))])
+                              if permissions.permitted(state, req.user, _admin(d, "read"))])
 
 
 def get_repository(state: NexusState, req: Request) -> Response:
@@ -142,7 +145,7 @@ def get_typed_repository(state: NexusState, req: Request, route: str) -> Respons
     with state.lock:
         doc = find(state.repositories, req.params["repositoryName"])
         if doc is None or doc["format"] != fmt.name or doc["type"] != repo_type \
-                or not security.permitted(state, req.user, _admin(doc, "read")):
+                or not permissions.permitted(state, req.user, _admin(doc, "read")):
             raise ApiError.not_found("Repository not found")
         return Response.json(_answer(doc, req))
 
@@ -158,10 +161,10 @@ def delete_repository(state: NexusState, req: Request) -> Response:
         doc = find(state.repositories, req.params["repositoryName"])
         if doc is None:
             raise ApiError(404)
-        if not security.permitted(state, req.user, _admin(doc, "delete")):
+        if not permissions.permitted(state, req.user, _admin(doc, "delete")):
             raise ApiError.forbidden()
         del state.repositories[doc["name"].lower()]
-        security.forget_repository_privileges(state, doc)
+        permissions.forget_repository_privileges(state, doc)
         gone = doc["name"].lower()
         for other in state.repositories.values():
             group = other.get("group")
@@ -229,6 +232,21 @@ def _policy_names(state: NexusState, body: dict[str, Any]) -> Optional[list[str]
     return known
 
 
+def _storage_problems(state: NexusState, blob_store: str) -> None:
+    """A member of a group blob store cannot be a repository's storage: the storage facet's
+    validate() (StorageFacetImpl on OrientDB, ContentFacetSupport on H2/PostgreSQL, nexus-public
+    3.30-3.77) makes the violation through ConstraintViolationFactory, whose HelperBean path is
+    `attributes.storage.blobStoreName` on OrientDB and `storage.blobStoreName` on the datastore
+    (ConstraintViolationExceptionMapper prefixes the bean's class name)."""
+    group = group_of(state, blob_store)
+    if group is not None:
+        path = "storage.blobStoreName" if state.at_least(DATASTORE) else \
+            "attributes.storage.blobStoreName"
+        raise ApiError.validation([(f"HelperBean.{path}", f"Blob Store '{blob_store}' is a member of "
+                                                         f"Blob Store Group '{group}' and cannot be "
+                                                         "set as storage")])
+
+
 def _connector_problems(state: NexusState, name: str, connector: dict[str, Any]) -> None:
     """Docker and OCI repositories open Jetty connectors: ports are exclusive across both."""
     if connector["subdomain"] and not state.pro:
@@ -268,6 +286,7 @@ def _repository_problems(state: NexusState, fmt: Format, repo_type: str, body: d
                          connector: Optional[dict[str, Any]]) -> None:
     """What Nexus finds while building the repository from the configuration; each failure is a
     400 with one quoted message (the wording is the emulator's where no source shows Nexus's)."""
+    _storage_problems(state, body["storage"]["blobStoreName"])
     if connector is not None:
         _connector_problems(state, body["name"], connector)
     if repo_type == PROXY:
@@ -292,11 +311,11 @@ def _write(state: NexusState, req: Request, route: str, path_name: Optional[str]
         current = find(state.repositories, path_name)
         if current is None or current["format"] != fmt.name or current["type"] != repo_type:
             raise ApiError(404)
-        if not security.permitted(state, req.user, _admin(current, "edit")):
+        if not permissions.permitted(state, req.user, _admin(current, "edit")):
             raise ApiError.forbidden()
     elif find(state.repositories, body["name"]) is not None:  # lost a race with another create
         raise ApiError.validation([("PARAMETER name", NAME_TAKEN)])
-    elif not security.permitted(state, req.user, _admin({"format": fmt.name, "name": body["name"]},
+    elif not permissions.permitted(state, req.user, _admin({"format": fmt.name, "name": body["name"]},
                                                         "add")):
         raise ApiError.forbidden()
     version, schema_name = request_spec(state, fmt, repo_type)

@@ -2,18 +2,19 @@
 
 Validation and messages follow Nexus's RoutingRuleStore.validate and RoutingRulesApiResource
 (sonatype/nexus-public): every problem is reported at once with ids `name`, `description`,
-`mode`, `matchers`, `matchers[i]`; a rule may be renamed through PUT (repositories refer to it by
+`mode`, `matchers`, `matchers[i]` (a matcher is compiled with java.util.regex: "Invalid regex: "
+and the PatternSyntaxException's message, regex/java_pattern.py); a rule may be renamed through PUT (repositories refer to it by
 id in Nexus, so they follow the new name); a rule in use cannot be deleted.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from .. import permissions
 from ..http import ApiError, Request, Response
+from ..regex import JavaInternalError, java_pattern_error
 from ..routing import Router
 from ..state import NexusState
-from . import security
 from ..validation import NAME_MESSAGE, NAME_REGEX, Errors, check_body, find, public, quoted, raise_if
 
 DUPLICATE = "A rule with the same name already exists. Name must be unique."
@@ -52,9 +53,11 @@ def _rule_errors(state: NexusState, body: Any) -> Errors:
                 errors.append((f"matchers[{index}]", "Empty matchers are not allowed"))
                 continue
             try:
-                re.compile(regex)
-            except re.error as exc:
-                errors.append((f"matchers[{index}]", f"Invalid regex: {exc}"))
+                problem = java_pattern_error(regex)
+            except JavaInternalError:
+                raise ApiError.server_error()  # only PatternSyntaxException is caught
+            if problem is not None:
+                errors.append((f"matchers[{index}]", f"Invalid regex: {problem.message()}"))
     return errors
 
 
@@ -79,10 +82,10 @@ def _ensure_can_read(state: NexusState, req: Request) -> None:
     """Whoever may create a proxy of some format (repository-admin add on `*`) or administer
     (read) some repository may read the rules; anyone else gets the bare 403."""
     with state.lock:
-        wanted = [f"nexus:repository-admin:{fmt}:*:add" for fmt in security.FORMATS]
+        wanted = [f"nexus:repository-admin:{fmt}:*:add" for fmt in permissions.privilege_formats(state)]
         wanted += [f"nexus:repository-admin:{r['format']}:{r['name']}:read"
                    for r in state.repositories.values()]
-        if not any(security.permitted(state, req.user, p) for p in wanted):
+        if not any(permissions.permitted(state, req.user, p) for p in wanted):
             raise ApiError.forbidden()
 
 

@@ -1,6 +1,7 @@
-"""Helpers shared by the settings handlers (HTTP, email, trust store, Pro security, IQ, licence):
-release/edition gates, Jackson-like field reading, Nexus's host/port/e-mail validators and the
-password placeholder. Not a handler module: it registers no routes."""
+"""Helpers shared by the settings and security handlers (HTTP, email, trust store, users, roles,
+privileges, Pro security, IQ, licence): release/edition gates, Jackson-like field reading, Nexus's
+host/port/e-mail validators and the password placeholder. Not a handler module: it registers no
+routes."""
 from __future__ import annotations
 
 import re
@@ -80,6 +81,32 @@ def object_body(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise unreadable(f"Cannot deserialize value from {type(body).__name__}")
     return body
+
+
+def security_body(req: Any) -> dict[str, Any]:
+    """The JSON object a security resource (users, roles, privileges, selectors, LDAP) binds."""
+    body = req.json()
+    if not isinstance(body, dict):
+        raise unreadable("expected a JSON object")
+    return body
+
+
+def string_set(body: dict[str, Any], key: str) -> list[str]:
+    """A JSON array of strings read into a Java Set: order kept, duplicates dropped."""
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise unreadable(f"'{key}' must be an array of strings")
+    return list(dict.fromkeys(value))
+
+
+def text(body: dict[str, Any], key: str) -> Optional[str]:
+    """A String property: anything but a JSON string (or null) fails deserialization."""
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise unreadable(f"'{key}' must be a string")
+    return value
 
 
 def port_errors(value: Any, error_id: str) -> Errors:
