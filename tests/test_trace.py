@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -14,7 +14,7 @@ import requests
 from components import trace
 from components.client import Connection, NexusClient, NexusError
 from tests.conftest import configure
-from tests.emulator.testing import ADMIN_PASSWORD, Nexus
+from tests.emulator.testing import ADMIN_PASSWORD, Emulators, Nexus
 from tests.harness import install_make, make, nexusctl
 
 USER_PASSWORD = "Robot-Secret-Pw-71"
@@ -22,11 +22,9 @@ LINE = re.compile(r"^nexus-trace: (GET|POST|PUT|DELETE) https?://[\d.]+:\d+/serv
                   r"( → \d{3} in \d+ ms| → no answer after \d+ ms: \w+|: retry \d+ after .+| (request|response) body: .+)$")
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Nexus]:
-    nexus = Nexus("3.86.0")
-    yield nexus
-    nexus.emulator.shutdown()
+@pytest.fixture
+def emulator(emulators: Emulators) -> Nexus:
+    return emulators.get("3.86.2")
 
 
 def client(nexus: Nexus, url: str = "", retries: int = 2) -> NexusClient:
