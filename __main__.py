@@ -5,19 +5,19 @@ registering a single resource, so nothing is half-applied.
 """
 import pulumi
 
-from components import sdk_overhead, stack, standup, task, webhook
+from components import program, sdk_overhead
+from components.standup import build, outputs
 
 sdk_overhead.trim()                 # the SDK's per-resource costs we can spare (debug RPCs, stack walks, pickling)
-cfg = stack.load_validated_config()
+cfg = program.load_validated_config()
 
-nexus = standup.stand_up(cfg)       # TLS material; the sonatype/nexus3 container when the stack runs one
-registry = stack.core(cfg, nexus.before_bootstrap, nexus.bootstrap_inputs)  # bootstrap, stores, policies, repositories
-stack.security(registry)            # realms, anonymous access, selectors, privileges, roles, users, LDAP
-task.declare(registry)              # scheduled tasks: the retention preset's cleanup, docker GC, compact
-webhook.declare(registry)           # webhooks (capabilities)
-nginx = standup.reverse_proxy(cfg, nexus)  # one registry host name: pulls to the group, pushes to hosted
-standup.deployment_check(cfg, nexus, registry)  # fail the deployment when the docker path is broken
+nexus = build.stand_up(cfg)         # TLS material; the sonatype/nexus3 container when the stack runs one
+registry = program.declare(cfg, nexus.before_bootstrap, nexus.bootstrap_inputs)
+# ^ the bootstrap, then every kind in components/kinds (KINDS): blob stores, cleanup policies, routing rules,
+#   repositories, realms, anonymous access, content selectors, privileges, roles, users, LDAP, tasks, webhooks
+nginx = build.reverse_proxy(cfg, nexus)   # one registry host name: pulls to the group, pushes to hosted
+build.deployment_check(cfg, nexus, registry)  # fail the deployment when the docker path is broken
 
 pulumi.export("nexusUrl", cfg.nexus["url"])
 pulumi.export("repositories", sorted(r["name"] for r in cfg.get("repositories", [])))
-standup.export_client_outputs(cfg, nexus, nginx)
+outputs.export_client_outputs(cfg, nexus, nginx)

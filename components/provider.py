@@ -15,11 +15,12 @@ from typing import Any, ClassVar, Mapping, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import (CheckFailure, CheckResult, ConfigureRequest, CreateResult,
-                            DiffResult, ReadResult, ResourceProvider, UpdateResult)
+                            DiffResult, ReadResult, UpdateResult)
 
 from . import client as nexus
 from . import interrupted, lifeline
 from .client import NexusClient, NexusError, NexusUnreachable
+from .resource import StableProvider
 
 PROVIDER_KEY = "__provider"
 Spec = dict[str, Any]
@@ -130,8 +131,8 @@ class TakeoverLists:
         return getattr(self._client, name)
 
 
-class NexusProvider(ResourceProvider):
-    """Base for providers of named Nexus objects. Instances hold no state: dill pickles them
+class NexusProvider(StableProvider):
+    """Base for providers of named Nexus objects. Instances hold no state: they are pickled
     into the Pulumi state, so everything per-run lives in `components.client`."""
 
     kind: ClassVar[str] = "object"
@@ -380,11 +381,3 @@ class NexusProvider(ResourceProvider):
         err.args = (f"could not {action} {self.kind} '{self.object_id(spec)}': {err}"
                     + (f". {next_run[:1].upper()}{next_run[1:]}." if next_run else ""),)
         return err
-
-
-def resource_options(opts: Optional[pulumi.ResourceOptions], protect: bool = False,
-                     secret_outputs: Sequence[str] = ()) -> pulumi.ResourceOptions:
-    """Merges the caller's options with protection and extra secret outputs."""
-    base = pulumi.ResourceOptions(protect=protect or None,
-                                  additional_secret_outputs=list(secret_outputs) or None)
-    return pulumi.ResourceOptions.merge(base, opts)

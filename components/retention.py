@@ -24,15 +24,16 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping, Optional
 
-from .config import Problem, ServerFacts
+from .kinds.repositories import blob_store_of
+from .kinds.tasks import BLOB_STORE_FIELD, CLEANUP_NAME, CLEANUP_TYPE, REPOSITORY_FIELD
+from .problems import Problem
 from .quartz import WEEKDAYS, Cron, CronError, parse_cron
-from .task import BLOB_STORE_FIELD, CLEANUP_NAME, CLEANUP_TYPE, REPOSITORY_FIELD, config_problems as task_problems
+from .schema import Fragment
 
 GC_TYPE = "repository.docker.gc"
 COMPACT_TYPE = "blobstore.compact"
-DEFAULT_TIME = "01:00"  # when Nexus runs its own cleanup
-DEFAULT_GC_AFTER = 60  # minutes after the cleanup
-DEFAULT_COMPACT_AFTER = 120
+SCHEMA = Fragment.section("retention")  # the defaults: cleanup at 01:00 (when Nexus runs its own), GC 60 and
+# compact 120 minutes later
 # One cleanup task per Nexus: these settings are shared by every retention entry.
 SHARED = ("schedule", "time", "days", "cron", "timeZoneOffset", "gcAfterMinutes",
           "compactAfterMinutes", "alertEmail", "notificationCondition")
@@ -57,13 +58,6 @@ def gc_task_name(repository: str) -> str:
 
 def compact_task_name(blob_store: str) -> str:
     return f"retention-compact-{blob_store}"
-
-
-def problems(values: Mapping[str, Any], server: Optional[ServerFacts] = None) -> list[Problem]:
-    """Checks of the expanded config for this feature set: tasks (the preset's included) and
-    webhooks, with the server's task templates and capabilities API when it can be asked."""
-    from .webhook import config_problems as webhook_problems
-    return task_problems(values, server) + webhook_problems(values, server)
 
 
 # --- expansion --------------------------------------------------------------------------------
@@ -118,7 +112,7 @@ def expand(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
                 if name.lower() not in {p.lower() for p in attached}:
                     attached.append(name)
                 gc_targets.append((i, repo["name"]))
-                store = repo.get("blobStore", "default")
+                store = blob_store_of(repo)
                 stores.setdefault(store.lower(), (i, store))
 
     if crons is not None and not problems:
@@ -143,9 +137,9 @@ def _describe(criteria: Mapping[str, Any]) -> str:
 def _shared_settings(entries: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Problem]]:
     """retention[0]'s timetable (with defaults); later entries may only repeat it."""
     first = entries[0]
-    defaults = {"gcAfterMinutes": DEFAULT_GC_AFTER, "compactAfterMinutes": DEFAULT_COMPACT_AFTER}
-    if "cron" not in first:
-        defaults.update(schedule="daily", time=DEFAULT_TIME)
+    schema_defaults = SCHEMA.defaults({})
+    defaulted = ("gcAfterMinutes", "compactAfterMinutes") + (() if "cron" in first else ("schedule", "time"))
+    defaults = {k: schema_defaults[k] for k in defaulted}
     shared = {**defaults, **{k: first[k] for k in SHARED if k in first}}
     problems = []
     for i, entry in enumerate(entries[1:], 1):

@@ -38,16 +38,18 @@ from typing import Any, Mapping, Optional, Sequence
 import yaml
 
 from components.client import Connection, NexusClient, NexusError
-from components.config import ServerFacts, StackConfig, format_path, validate
+from components.config import validate
+from components.kinds import KINDS
 from components.preflight import LiveFacts
+from components.problems import ServerFacts, format_path
+from components.stack_config import StackConfig
 
 from . import engine
 from .engine import project_name
-from .inventory import AUTOMATION_SECTIONS, SECTIONS, Inventory, nest, read_inventory
+from .inventory import Inventory, nest, read_inventory
 
 EXIT_WRITTEN, EXIT_ERROR = 0, 1
 DEFAULT_PASSWORD_ENV = "NEXUS_PASSWORD"
-ADOPTED_SECTIONS = SECTIONS + AUTOMATION_SECTIONS
 
 
 # --- the stack config ---------------------------------------------------------------------------
@@ -62,21 +64,21 @@ def stack_values(url: str, username: str, inventory: Inventory,
         nexus["tls"] = dict(tls)
     nexus["adopt"] = True
     values: dict[str, Any] = {"nexus": nexus}
-    for section in ADOPTED_SECTIONS:
-        entries = [f.item for f in inventory.objects if f.section == section and f.item is not None]
+    for kind in KINDS:
+        if kind.singleton:
+            if kind.config_path in inventory.settings:
+                nest(kind.config_path, inventory.settings[kind.config_path], values)
+            continue
+        entries = [f.item for f in inventory.objects if f.section == kind.config_path and f.item is not None]
         if entries:
-            nest(section, entries, values)
-    if inventory.realms is not None:
-        nest(("security", "realms"), inventory.realms, values)
-    if inventory.anonymous is not None:
-        nest(("security", "anonymous"), inventory.anonymous, values)
+            nest(kind.config_path, entries, values)
     return values
 
 
 def secret_paths(inventory: Inventory) -> list[tuple[str, str]]:
     """(config path, what) of every secret to set before `pulumi up`."""
     found = []
-    for section in ADOPTED_SECTIONS:
+    for section in [k.config_path for k in KINDS if not k.singleton]:
         adopted = [f for f in inventory.objects if f.section == section and f.item is not None]
         for index, obj in enumerate(adopted):
             for path, what in obj.secrets:
@@ -136,13 +138,19 @@ def passphrase_note(stack: str, keep: Mapping[str, Any]) -> Optional[str]:
 
 
 def unreferenced_warnings(inventory: Inventory) -> list[str]:
-    """Adopted repositories on a blob store that is left out: they work, but the stack does
-    not manage where their bytes live."""
-    left_out = {f.name.lower(): f for f in inventory.objects if f.section == ("blobStores",) and f.item is None}
-    return [f"repository {f.name} uses blob store {f.item['blobStore']}, which is left out"
-            for f in inventory.objects
-            if f.section == ("repositories",) and f.item is not None
-            and str(f.item.get("blobStore", "")).lower() in left_out]
+    """Adopted objects that name one that is left out (a repository on an Azure blob store): they
+    work, but the stack does not manage what they rely on."""
+    left_out = {(f.section, f.name.lower()) for f in inventory.objects if f.item is None}
+    labels = {k.config_path: k.name for k in KINDS}
+    warnings = []
+    for kind in KINDS:
+        adopted = [f.item for f in inventory.objects if f.section == kind.config_path and f.item is not None]
+        if kind.singleton or not adopted:
+            continue
+        warnings += [f"{by} uses {labels[section]} {name}, which is left out"
+                     for section, name, by in kind.references(nest(kind.config_path, adopted))
+                     if (section, str(name).lower()) in left_out]
+    return warnings
 
 
 # --- the command --------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timezone
 from typing import Any, Mapping, Optional
-from urllib.parse import quote
 
 from components.client import NexusClient, NexusError
+from components.kinds.blob_stores import LIST_PATH, quota_status_path
 
 from . import engine, report
 from .engine import StackError
@@ -52,13 +52,13 @@ def size(value: Optional[int]) -> str:
 def collect(client: NexusClient) -> list[dict[str, Any]]:
     """Every blob store with its usage and, when it has a soft quota, Nexus's verdict."""
     stores = []
-    for store in client.get_json("/v1/blobstores") or []:
+    for store in client.get_json(LIST_PATH) or []:
         entry = {k: store.get(k) for k in ("name", "type", "blobCount", "totalSizeInBytes",
                                            "availableSpaceInBytes", "softQuota")}
         entry["unavailable"] = bool(store.get("unavailable", False))
         entry["quotaStatus"] = None
         if store.get("softQuota"):
-            status = client.get_json(f"/v1/blobstores/{quote(store['name'], safe='')}/quota-status") or {}
+            status = client.get_json(quota_status_path(store["name"])) or {}
             entry["quotaStatus"] = {"isViolation": bool(status.get("isViolation")),
                                     "message": status.get("message", "")}
         stores.append(entry)

@@ -36,6 +36,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Optional
 
 from components.client import Connection, NexusClient, NexusError
+from components.kinds import KINDS
+from components.resource import type_token
 
 from . import engine, report
 from .engine import StackError, select_stack
@@ -43,9 +45,9 @@ from .fields import MASK, is_secret_path, show
 
 EXIT_CLEAN, EXIT_ERROR, EXIT_DRIFT = 0, 1, 3
 EXPECTED_CHANGES_ERROR = "no changes were expected for refresh but changes were proposed"
-NEXUS_TYPE_PREFIX = "pulumi-python:dynamic/nexus:"
 PROVIDER_TYPE = "pulumi:providers:pulumi-python"
-NOT_OBJECTS = frozenset({"Bootstrap", "DeploymentCheck", "TlsMaterial"})  # not objects on the server
+# The Nexus objects' resource types (not the bootstrap, the TLS material or the deployment check).
+OBJECT_TYPES = frozenset(type_token(r.provider_class.resource_type) for k in KINDS for r in k.resource_types)
 MAX_ERRORS = 5
 
 # `    ~ pulumi-python:dynamic/nexus:DockerHostedRepository: (update) 🔒`
@@ -227,9 +229,7 @@ def nexus_objects(state: Mapping[str, Any]) -> list[str]:
     """URNs of the Nexus objects a deployment recorded (not the TLS material, the container, the
     bootstrap or the deployment check, which a stack whose first `up` failed may hold alone)."""
     resources = (state.get("deployment") or {}).get("resources") or []
-    return [r["urn"] for r in resources
-            if r.get("type", "").startswith(NEXUS_TYPE_PREFIX)
-            and r["type"][len(NEXUS_TYPE_PREFIX):] not in NOT_OBJECTS]
+    return [r["urn"] for r in resources if r.get("type") in OBJECT_TYPES]
 
 
 def recorded_nexus(state: Mapping[str, Any]) -> Optional[dict[str, Any]]:

@@ -20,12 +20,12 @@ import argparse
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping, Optional
-from urllib.parse import quote
 
 from components import retention
 from components.client import NexusClient, NexusError
-from components.config import StackConfig, expanded_values
-from components.task import CLEANUP_TYPE, list_tasks
+from components.config import expanded_values
+from components.kinds.tasks import CLEANUP_TYPE, list_tasks, run_path, task_path
+from components.stack_config import StackConfig
 
 from . import engine, report
 from .disk import connect
@@ -64,7 +64,7 @@ def find_ids(client: NexusClient, chain: list[Mapping[str, Any]]) -> list[Step]:
 def run_one(client: NexusClient, step: Step, timeout: float, poll: float,
             clock: Callable[[], float] = time.monotonic) -> None:
     """Starts one task and waits until its new run ends (a scheduled run in progress first)."""
-    path = f"/v1/tasks/{quote(step.id or '', safe='')}"
+    path = task_path(step.id or "")
     started = clock()
 
     def wait(done: Callable[[Mapping[str, Any]], bool]) -> Optional[Mapping[str, Any]]:
@@ -81,7 +81,7 @@ def run_one(client: NexusClient, step: Step, timeout: float, poll: float,
         step.result, step.detail = "TIMEOUT", f"an earlier run was still going after {timeout:.0f} s"
         return
     try:
-        client.send("POST", f"{path}/run")
+        client.send("POST", run_path(step.id or ""))
     except NexusError as err:
         step.result = "ERROR"
         step.detail = "the task is disabled" if err.status == 405 else err.message

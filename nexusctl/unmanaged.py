@@ -36,68 +36,45 @@ from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from components.client import NexusClient, NexusError
-from components.config import StackConfig, expanded_values, format_path
+from components.config import expanded_values
+from components.kinds import KINDS as TABLE
+from components.problems import format_path
+from components.stack_config import StackConfig
 
 from . import engine, report
 from .engine import StackError, project_name
 from .inventory import SECTIONS, Found, read_inventory
 
 EXIT_NONE, EXIT_ERROR, EXIT_USAGE, EXIT_UNMANAGED = 0, 1, 2, 3
+LISTED = tuple(k for k in TABLE if k.slug)  # the kinds this command reports
 # Deletion order: what refers to others goes first (users → roles → privileges → selectors;
-# group repositories → other repositories → rules, policies, blob stores).
-DELETE_ORDER = ("user", "role", "privilege", "content selector", "LDAP server", "repository", "routing rule",
-                "cleanup policy", "blob store")
-ID_KEYS = {("security", "roles"): "id", ("security", "users"): "userId"}
+# group repositories → other repositories → rules, policies, blob stores): the table's, reversed.
+DELETE_ORDER = tuple(k.name for k in reversed(LISTED))
 _AMBIGUOUS = re.compile(r"^(true|false|-?\d+(\.\d+)?)$", re.IGNORECASE)
 # The config's (and --delete KIND:NAME's) spelling of each kind of object.
-KINDS = {"repository": "repository", "blobStore": "blob store", "cleanupPolicy": "cleanup policy",
-         "routingRule": "routing rule", "contentSelector": "content selector", "privilege": "privilege",
-         "role": "role", "user": "user", "ldapServer": "LDAP server"}
+KINDS = {k.slug: k.name for k in LISTED}
 SLUGS = {kind: slug for slug, kind in KINDS.items()}
 ALL = "*all*"  # `--delete` without a name
 
 
 def declared(values: Mapping[str, Any]) -> set[tuple[tuple[str, ...], str]]:
     """(section, lower-cased name) of everything the expanded config declares, built-ins included."""
-    keys = {(("blobStores",), "default"), (("security", "users"), "admin"), (("security", "users"), "anonymous")}
-    for section in SECTIONS:
-        for item in _get(values, section):
-            keys.add((section, str(item.get(ID_KEYS.get(section, "name"), "")).lower()))
+    keys = set()
+    for kind in LISTED:
+        keys |= {(kind.config_path, name) for name in kind.built_in}
+        keys |= {(kind.config_path, str(item.get(kind.id_key, "")).lower()) for item in _get(values, kind.config_path)}
     return keys
 
 
 def referenced(values: Mapping[str, Any]) -> dict[tuple[tuple[str, ...], str], str]:
     """Objects the config refers to by name (whether it declares them or not) -> who refers."""
     refs: dict[tuple[tuple[str, ...], str], str] = {}
-
-    def note(section: tuple[str, ...], name: Any, by: str) -> None:
+    proxy = values.get("reverseProxy") or {}
+    found = [reference for kind in TABLE for reference in kind.references(values)]
+    found += [(("repositories",), proxy.get(key), "reverseProxy") for key in ("pullRepository", "pushRepository")]
+    for section, name, by in found:
         if name:
             refs.setdefault((section, str(name).lower()), by)
-
-    for repo in values.get("repositories") or []:
-        by = f"repository {repo['name']}"
-        note(("blobStores",), repo.get("blobStore", "default"), by)
-        note(("routingRules",), repo.get("routingRule"), by)
-        for policy in repo.get("cleanupPolicies") or []:
-            note(("cleanupPolicies",), policy, by)
-        for member in repo.get("members") or []:
-            note(("repositories",), member, by)
-    proxy = values.get("reverseProxy") or {}
-    for key in ("pullRepository", "pushRepository"):
-        note(("repositories",), proxy.get(key), "reverseProxy")
-    security = values.get("security") or {}
-    for privilege in security.get("privileges") or []:
-        by = f"privilege {privilege['name']}"
-        note(("repositories",), privilege.get("repository"), by)
-        note(("security", "contentSelectors"), privilege.get("contentSelector"), by)
-    for role in security.get("roles") or []:
-        for name in role.get("privileges") or []:
-            note(("security", "privileges"), name, f"role {role['id']}")
-        for name in role.get("roles") or []:
-            note(("security", "roles"), name, f"role {role['id']}")
-    for user in security.get("users") or []:
-        for name in user.get("roles") or []:
-            note(("security", "roles"), name, f"user {user['userId']}")
     return refs
 
 
@@ -169,15 +146,10 @@ class Facets:
     type: Optional[str] = None  # repositories: hosted | proxy | group
 
 
-def read_facets(client: NexusClient) -> dict[tuple[tuple[str, ...], str], Facets]:
-    """Format and type of every repository and cleanup policy (two list calls): the inventory
-    keeps only the docker ones as config entries, and `maven-releases` must still be known as a
-    hosted repository."""
-    facets = {(("repositories",), str(r["name"]).lower()): Facets(r.get("format"), r.get("type"))
-              for r in client.get_json("/v1/repositorySettings") or []}
-    for policy in client.get_json(client.cleanup_policy_base()) or []:
-        facets[(("cleanupPolicies",), str(policy["name"]).lower())] = Facets(policy.get("format"))
-    return facets
+def facets_of(found: Sequence[Found]) -> dict[tuple[tuple[str, ...], str], Facets]:
+    """Format and type of every repository and cleanup policy, also of those the inventory keeps
+    no config entry for (`maven-releases` must still be known as a hosted repository)."""
+    return {f.key: Facets(f.format, f.type) for f in found if f.format or f.type}
 
 
 def ignored_by(rules: Sequence[Mapping[str, str]], obj: Found, facets: Facets) -> Optional[int]:
@@ -193,11 +165,6 @@ def ignored_by(rules: Sequence[Mapping[str, str]], obj: Found, facets: Facets) -
             continue
         return index
     return None
-
-
-def holds_data(obj: Found, facets: Facets) -> bool:
-    """Blob stores and hosted repositories of any format hold artifacts nobody can download again."""
-    return obj.kind == "blob store" or (obj.kind == "repository" and facets.type == "hosted")
 
 
 # --- --delete -----------------------------------------------------------------------------------
@@ -230,7 +197,7 @@ def named_objects(names: Sequence[str], found: Sequence[Found], ignored: Sequenc
 
 
 def delete(client: NexusClient, found: Sequence[Found], named: Sequence[Found], everything: bool,
-           facets: Mapping[tuple[tuple[str, ...], str], Facets], refs: Mapping[tuple[tuple[str, ...], str], str],
+           refs: Mapping[tuple[tuple[str, ...], str], str],
            yes: bool, say: Callable[[str], None]) -> tuple[list[Found], list[Found]]:
     """Deletes (or, without `yes`, lists) what was asked; returns (deleted, still on the server)."""
     deleted: list[Found] = []
@@ -246,7 +213,7 @@ def delete(client: NexusClient, found: Sequence[Found], named: Sequence[Found], 
             say(f"  keep   {obj.kind} {obj.name}: the stack's config refers to it ({refs[obj.key]}); declare it "
                 "(unmanaged --adopt) or remove the reference")
             left.append(obj)
-        elif not is_named and holds_data(obj, facets.get(obj.key, Facets())):
+        elif not is_named and obj.holds_data:  # blob stores, hosted repositories of any format
             say(f"  keep   {obj.kind} {obj.name}: it holds artifacts, so it is deleted only when named: "
                 f"--delete {obj.name}")
             left.append(obj)
@@ -290,7 +257,7 @@ def main(args: argparse.Namespace) -> int:
         expanded, _ = expanded_values(StackConfig(raw, stack=args.stack))
         client = NexusClient(engine.nexus_connection(args.stack, env, raw))
         inventory = read_inventory(client)
-        facets = read_facets(client)
+        facets = facets_of(inventory.objects)
     except StackError as exc:
         return out.failed(args.stack, f"unmanaged: {exc}", EXIT_ERROR)
     except NexusError as err:
@@ -323,7 +290,7 @@ def main(args: argparse.Namespace) -> int:
                     "reveals it")
     elif args.delete:
         out.say(f"\n{'Deleting' if args.yes else 'Would delete (add --yes to do it)'}:")
-        deleted, left = delete(client, found, named, ALL in args.delete, facets, referenced(expanded), args.yes,
+        deleted, left = delete(client, found, named, ALL in args.delete, referenced(expanded), args.yes,
                                out.say)
     out.report({"stack": args.stack, "status": "unmanaged" if left else "none",
                 "unmanaged": [_entry(f) for f in left], "deleted": [_entry(f) for f in deleted],

@@ -17,10 +17,11 @@ import argparse
 import sys
 from typing import Any, Mapping, Optional
 
-from components import verification
-from components.config import StackConfig, expanded_values
+from components.config import expanded_values
 from components.connection import TrustError, insecure_warning
-from components.reverse_proxy import bundle_dir
+from components.stack_config import StackConfig
+from components.standup import verification
+from components.standup.reverse_proxy import bundle_dir
 
 from . import engine, report
 from .engine import EXIT_ERROR, EXIT_FOUND as EXIT_FAILED, EXIT_OK, StackError

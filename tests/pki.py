@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from components.tls import _cert_pem, _key_pem, generate_ca, issue_server_certificate
+from components.standup.tls import cert_to_pem, generate_ca, issue_server_certificate, key_to_pem
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def client_certificate(ca_cert: x509.Certificate, ca_key, name: str) -> tuple[st
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
             .sign(ca_key, hashes.SHA256()))
-    return _cert_pem(cert), _key_pem(key)
+    return cert_to_pem(cert), key_to_pem(key)
 
 
 def make_pki(directory: Path, hostnames: tuple[str, ...] = ("localhost",),
@@ -49,7 +49,7 @@ def make_pki(directory: Path, hostnames: tuple[str, ...] = ("localhost",),
     ca, ca_key = generate_ca(2)
     server, server_key = issue_server_certificate(ca, ca_key, list(hostnames), list(ips), 2)
     client_cert, client_key = client_certificate(ca, ca_key, "ci-robot")
-    pki = Pki(_cert_pem(ca), _cert_pem(server), _key_pem(server_key), client_cert, client_key, directory)
+    pki = Pki(cert_to_pem(ca), cert_to_pem(server), key_to_pem(server_key), client_cert, client_key, directory)
     for name, text in (("ca.pem", pki.ca_pem), ("server.crt", pki.server_cert_pem),
                        ("server.key", pki.server_key_pem), ("client.crt", client_cert), ("client.key", client_key)):
         path = directory / name

@@ -9,8 +9,9 @@ from typing import Any, Iterator
 import pytest
 
 from components import client as nexus_client
-from components.blob_store import FileBlobStoreProvider, S3BlobStoreProvider, quota_body, quota_spec
-from components.config import StackConfig, validate
+from components.kinds.blob_stores import FileBlobStoreProvider, S3BlobStoreProvider, quota_body, quota_spec
+from components.config import validate
+from components.stack_config import StackConfig
 from tests.conftest import ADMIN_PASSWORD
 from tests.harness import EmulatorProcess
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from components.bootstrap import BootstrapError, BootstrapProvider, password_works, wait_writable
+from components.standup.bootstrap import BootstrapError, BootstrapProvider, password_works, wait_writable
 from components.client import Connection, NexusClient
 from tests.conftest import configure
 from tests.emulator.server import Emulator, Fault

@@ -5,7 +5,10 @@ import json
 
 import pytest
 
-from components.config import (SECRET_PATHS, SCHEMA_DIR, ServerFacts, StackConfig, validate)
+from components.config import validate
+from components.config_schema import SCHEMA_DIR
+from components.problems import ServerFacts
+from components.stack_config import SECRET_PATHS, StackConfig
 from tests.conftest import configure
 from tests.samples import seed_registry
 

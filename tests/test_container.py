@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from jsonschema import Draft202012Validator
 from pulumi.runtime import rpc
 
-from components.container import (
+from components.standup.container import (
     ContainerSettings,
     NexusContainer,
     connector_ports,
@@ -26,7 +26,8 @@ from components.container import (
     image_reference,
     vm_params,
 )
-from components.tls import TlsMaterial, TlsMaterialProvider, TlsSettings
+from components.standup.tls import TlsSettings
+from components.standup.tls_material import TlsMaterial, TlsMaterialProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE_ID = "sha256:" + "ab" * 32

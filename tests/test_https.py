@@ -14,7 +14,7 @@ from typing import Any, Iterator, Optional
 import pytest
 import yaml
 
-from components.standup import connection_problems
+from components.standup.checks import connection_problems
 from tests.harness import EmulatorProcess, Workspace, install_cli, nexusctl
 from tests.pki import Pki, make_pki
 from tests.samples import free_ports

@@ -21,18 +21,16 @@ import pytest
 
 from components import client as nexus_client
 from components import interrupted
-from components.blob_store import FileBlobStoreProvider
-from components.cleanup_policy import CleanupPolicyProvider
 from components.client import NexusError
-from components.content_selector import ContentSelectorProvider
-from components.docker_group import DockerGroupProvider
-from components.docker_hosted import DockerHostedProvider
-from components.docker_proxy import DockerProxyProvider
-from components.privilege import PrivilegeProvider
+from components.kinds.blob_stores import FileBlobStoreProvider
+from components.kinds.cleanup_policies import CleanupPolicyProvider
+from components.kinds.content_selectors import ContentSelectorProvider
+from components.kinds.privileges import PrivilegeProvider
+from components.kinds.repositories.docker import DockerGroupProvider, DockerHostedProvider, DockerProxyProvider
+from components.kinds.roles import RoleProvider
+from components.kinds.routing_rules import RoutingRuleProvider
+from components.kinds.users import UserProvider
 from components.provider import AlreadyExists, NexusProvider
-from components.role import RoleProvider
-from components.routing_rule import RoutingRuleProvider
-from components.user import UserProvider
 from tests.conftest import ADMIN_PASSWORD
 from tests.harness import EmulatorProcess, Workspace, install_cli, nexusctl, pulumi_binary, temp_dir
 
@@ -460,8 +458,8 @@ def test_project_commands_repair_what_a_killed_run_left_in_the_file_backend(tmp_
 def test_tasks_and_webhooks_an_earlier_run_created_are_taken_over(tmp_path):
     """Tasks and webhooks get ids from the server, so they are found by name / by URL: one that
     matches the config is taken over (a webhook's secret, never answered, is sent again)."""
-    from components.task import TaskProvider
-    from components.webhook import WebhookProvider
+    from components.kinds.tasks.providers import TaskProvider
+    from components.kinds.webhooks import WebhookProvider
 
     server = EmulatorProcess(tmp_path / "data", version="3.94.0", admin_password=ADMIN_PASSWORD)
     try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.ldap import LdapServerProvider
+from components.kinds.ldap import LdapServerProvider
 from tests.conftest import configure
 
 LDAP = {"name": "corp", "protocol": "ldaps", "host": "ldap.example.com", "port": 636,

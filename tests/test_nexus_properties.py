@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from components.nexus_properties import (
+from components.standup.nexus_properties import (
     KEYSTORE_XML_PATH,
     nexus_args,
     render_keystore_xml,

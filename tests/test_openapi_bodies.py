@@ -19,17 +19,15 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from components.client import ServerInfo, parse_version
-from components.blob_store import FileBlobStoreProvider, S3BlobStoreProvider
-from components.cleanup_policy import CleanupPolicyProvider
-from components.content_selector import ContentSelectorProvider
-from components.docker_group import DockerGroupProvider
-from components.docker_hosted import DockerHostedProvider
-from components.docker_proxy import DockerProxyProvider
-from components.ldap import LdapServerProvider
-from components.privilege import PrivilegeProvider
-from components.role import RoleProvider
-from components.routing_rule import RoutingRuleProvider
-from components.user import UserProvider
+from components.kinds.blob_stores import FileBlobStoreProvider, S3BlobStoreProvider
+from components.kinds.cleanup_policies import CleanupPolicyProvider
+from components.kinds.content_selectors import ContentSelectorProvider
+from components.kinds.ldap import LdapServerProvider
+from components.kinds.privileges import PrivilegeProvider
+from components.kinds.repositories.docker import DockerGroupProvider, DockerHostedProvider, DockerProxyProvider
+from components.kinds.roles import RoleProvider
+from components.kinds.routing_rules import RoutingRuleProvider
+from components.kinds.users import UserProvider
 
 SPECS = Path(__file__).resolve().parent / "emulator" / "openapi"
 VERSIONS = ("3.68.1", "3.86.2", "3.94.0")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from components import client
-from components.docker_proxy import DockerProxyProvider
+from components.kinds.repositories.docker import DockerProxyProvider
 from components.client import NexusError
 from tests.conftest import configure
 from tests.harness import PROJECT, changed_steps

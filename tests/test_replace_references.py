@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from components.docker_group import DockerGroupProvider
-from components.privilege import PrivilegeProvider
+from components.kinds.privileges import PrivilegeProvider
+from components.kinds.repositories.docker import DockerGroupProvider
+from components.kinds.roles import RoleProvider
+from components.kinds.tasks.providers import TaskProvider
+from components.kinds.webhooks import WebhookProvider
 from components.provider import INSTANCE, REFERENCES
-from components.role import RoleProvider
-from components.task import TaskProvider
-from components.webhook import WebhookProvider
 from tests.conftest import configure
 from tests.harness import changed_steps
 from tests.samples import repository, seed_registry
@@ -97,5 +97,5 @@ def test_tokens_never_reach_a_request_body():
     assert "references" not in str(WebhookProvider().body({**hook, **references}, False))
     task = TaskProvider().normalize({"name": "t", "type": "repository.docker.gc",
                                      "properties": {"repositoryName": "aliyun-hub"}})
-    from components.task import task_body
+    from components.kinds.tasks.providers import task_body
     assert "references" not in str(task_body({**task, **references}))

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from components.config import StackConfig, expanded_values, validate
+from components.config import expanded_values, validate
+from components.stack_config import StackConfig
 from components.retention import chain, expand
 from tests.conftest import configure
 from tests.harness import changed_inputs, changed_steps, install_cli, nexusctl

@@ -22,7 +22,7 @@ from typing import Any, Iterator
 import pytest
 from jsonschema import Draft202012Validator
 
-from components.reverse_proxy import (
+from components.standup.reverse_proxy import (
     ReverseProxySettings,
     bundle_dir,
     output_dir_problem,
@@ -31,7 +31,7 @@ from components.reverse_proxy import (
     repository_port,
     write_bundle,
 )
-from components.tls import TlsMaterialProvider
+from components.standup.tls_material import TlsMaterialProvider
 from tests.conftest import configure
 from tests.nginx import free_port, running_nginx
 from tests.samples import free_ports

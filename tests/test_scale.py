@@ -15,7 +15,7 @@ import pulumi.log
 import pulumi.runtime.resource
 from pulumi.runtime.proto import source_pb2
 from components import config, sdk_overhead, stack_files
-from components.config import StackConfig
+from components.stack_config import StackConfig
 from nexusctl import engine
 from nexusctl.engine import CONFIG_ENV_LIMIT, StackError, check_config_size, config_env_size
 from tests.harness import PROJECT, Workspace, install_cli, nexusctl
@@ -185,7 +185,7 @@ def test_stack_trace_without_three_constructors_is_empty_like_the_sdks():
 
 
 def test_a_stateless_provider_is_pickled_once_per_class():
-    from components.docker_hosted import DockerHostedProvider
+    from components.kinds.repositories.docker import DockerHostedProvider
 
     first = sdk_overhead.serialize_provider(DockerHostedProvider())
     assert first == sdk_overhead._SDK_SERIALIZE(DockerHostedProvider())
@@ -247,7 +247,7 @@ def test_users_beyond_the_first_hundred_are_read(tmp_path):
     UserApiResource: searches that may reach a remote source are limited); a stack with more
     users must still read every one, or the drift check reports them deleted."""
     from components import client as nexus_client
-    from components.user import UserProvider
+    from components.kinds.users import UserProvider
     from tests.conftest import ADMIN_PASSWORD
     from tests.harness import EmulatorProcess
 

@@ -16,7 +16,9 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from components.config import StackConfig, expanded_values, format_path, validate
+from components.config import expanded_values, validate
+from components.problems import format_path
+from components.stack_config import StackConfig
 from tests.conftest import configure
 from tests.harness import ROOT, Workspace, install_cli
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.quartz import CronError, parse_cron
-from components.task import (frequency_body, normalize_schedule, schedule_from)
+from components.kinds.tasks.schedules import frequency_body, normalize_schedule, schedule_from
 from tests.conftest import configure
 from tests.harness import changed_inputs, changed_steps
 from tests.samples import seed_registry

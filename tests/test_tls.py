@@ -20,15 +20,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import PolicyBuilder, Store
 from jsonschema import Draft202012Validator
 
-from components import tls as tls_module
-from components.tls import (
-    SECRET_OUTPUTS,
-    TlsMaterialProvider,
-    TlsSettings,
-    generate_ca,
-    pending_changes,
-    renewal_due,
-)
+from components.standup import tls as tls_module
+from components.standup.tls import TlsSettings, generate_ca, renewal_due
+from components.standup.tls_material import SECRET_OUTPUTS, TlsMaterialProvider, pending_changes
 from tests.harness import engine_env, pulumi_binary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,9 +155,9 @@ def test_check_names_the_property_and_the_config_fix():
 def test_check_validates_a_supplied_ca_without_echoing_the_key():
     ca_cert, ca_key = generate_ca(365)
     other_cert, _ = generate_ca(365)
-    key_pem = tls_module._key_pem(ca_key)
-    assert "tls.ca.keyPem" in failures(hostnames=["a.test"], caCertPem=tls_module._cert_pem(ca_cert))["caKeyPem"]
-    mismatch = failures(hostnames=["a.test"], caCertPem=tls_module._cert_pem(other_cert), caKeyPem=key_pem)
+    key_pem = tls_module.key_to_pem(ca_key)
+    assert "tls.ca.keyPem" in failures(hostnames=["a.test"], caCertPem=tls_module.cert_to_pem(ca_cert))["caKeyPem"]
+    mismatch = failures(hostnames=["a.test"], caCertPem=tls_module.cert_to_pem(other_cert), caKeyPem=key_pem)
     assert "does not belong" in mismatch["caCertPem"] and "PRIVATE KEY" not in mismatch["caCertPem"]
     leaf = create(hostnames=["leaf.test"])
     not_ca = failures(hostnames=["a.test"], caCertPem=leaf["certPem"], caKeyPem=leaf["keyPem"])
@@ -203,9 +197,9 @@ def test_renewal_window_triggers_reissue(material, monkeypatch):
     assert not renewal_due(material["certPem"], 20, outside)
     assert renewal_due(material["certPem"], 20, inside)
 
-    monkeypatch.setattr(tls_module, "_now", lambda: outside)
+    monkeypatch.setattr(tls_module, "now_utc", lambda: outside)
     assert provider.diff("id", material, news).changes is False
-    monkeypatch.setattr(tls_module, "_now", lambda: inside)
+    monkeypatch.setattr(tls_module, "now_utc", lambda: inside)
     assert provider.diff("id", material, news).changes is True
     assert pending_changes(material, news, inside) == ["certRenewal"]
 
@@ -237,7 +231,7 @@ def test_expiring_generated_ca_is_replaced(monkeypatch):
     outs = create(hostnames=["a.example.test"], validityDays=10, caValidityDays=40, renewBeforeDays=5)
     news = checked(hostnames=["a.example.test"], validityDays=10, caValidityDays=40, renewBeforeDays=5)
     later = cert_of(outs["caCertPem"]).not_valid_after_utc - timedelta(days=4)
-    monkeypatch.setattr(tls_module, "_now", lambda: later)
+    monkeypatch.setattr(tls_module, "now_utc", lambda: later)
     assert "caRenewal" in pending_changes(outs, news)
     renewed = provider.update("id", outs, news).outs
     assert renewed["caCertPem"] != outs["caCertPem"]
@@ -246,7 +240,7 @@ def test_expiring_generated_ca_is_replaced(monkeypatch):
 
 def test_supplied_ca_and_password_are_used_and_a_new_ca_reissues():
     ca_cert, ca_key = generate_ca(3650)
-    ca_pem, key_pem = tls_module._cert_pem(ca_cert), tls_module._key_pem(ca_key)
+    ca_pem, key_pem = tls_module.cert_to_pem(ca_cert), tls_module.key_to_pem(ca_key)
     inputs = dict(hostnames=["registry.corp.test"], caCertPem=ca_pem, caKeyPem=key_pem, keystorePassword="changeit-123")
     outs = create(**inputs)
     assert outs["caGenerated"] is False and outs["caKeyPem"] is None
@@ -255,7 +249,7 @@ def test_supplied_ca_and_password_are_used_and_a_new_ca_reissues():
     assert provider.diff("id", outs, checked(**inputs)).changes is False
 
     other_cert, other_key = generate_ca(3650)
-    switched = checked(**{**inputs, "caCertPem": tls_module._cert_pem(other_cert), "caKeyPem": tls_module._key_pem(other_key)})
+    switched = checked(**{**inputs, "caCertPem": tls_module.cert_to_pem(other_cert), "caKeyPem": tls_module.key_to_pem(other_key)})
     assert pending_changes(outs, switched) == ["caCertPem"]
     reissued = provider.update("id", outs, switched).outs
     cert_of(reissued["certPem"]).verify_directly_issued_by(other_cert)
@@ -308,7 +302,9 @@ def test_schema_is_valid_documented_and_closed():
 # --- the real engine -------------------------------------------------------------------------
 PROGRAM = textwrap.dedent("""\
     import pulumi
-    from components.tls import TlsMaterial, TlsSettings
+    import components.kinds  # the table every provider pickles through (components/resource.py)
+    from components.standup.tls import TlsSettings
+    from components.standup.tls_material import TlsMaterial
 
     cfg = pulumi.Config()
     generated = TlsMaterial("generated", TlsSettings.from_config({

@@ -9,7 +9,10 @@ from typing import Any, Callable
 
 import pytest
 
-from components.config import KEYS, SCHEMA_DIR, ServerFacts, StackConfig, validate
+from components.config import validate
+from components.config_schema import KEYS, SCHEMA_DIR
+from components.problems import ServerFacts
+from components.stack_config import StackConfig
 from tests.samples import seed_registry
 
 INT32_MAX = 2**31 - 1
@@ -126,7 +129,7 @@ def test_soft_quota_maximum_is_the_largest_that_fits_a_long_in_bytes():
     """The blob-store provider sends limitMb * 1,000,000 bytes; the spec's limit is int64."""
     schema = json.loads((SCHEMA_DIR / "blobStores.schema.json").read_text())
     maximum = schema["$defs"]["common"]["properties"]["softQuota"]["properties"]["limitMb"]["maximum"]
-    from components.blob_store import MEGABYTE
+    from components.kinds.blob_stores import MEGABYTE
     assert maximum * MEGABYTE <= LONG_MAX < (maximum + 1) * MEGABYTE
 
 

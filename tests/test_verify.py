@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from components import verification
-from components.reverse_proxy import render_nginx_conf, write_bundle
-from components.tls import TlsMaterialProvider
+from components.standup import verification
+from components.standup.reverse_proxy import render_nginx_conf, write_bundle
+from components.standup.tls_material import TlsMaterialProvider
 from nexusctl import verify
 from tests.conftest import configure
 from tests.harness import install_cli, nexusctl

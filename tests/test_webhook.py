@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from components.config import StackConfig, validate
+from components.config import validate
+from components.stack_config import StackConfig
 from tests.conftest import configure
 from tests.harness import changed_inputs, changed_steps
 from tests.samples import seed_registry

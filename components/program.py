@@ -1,0 +1,42 @@
+"""Turns a validated stack config into resources: the bootstrap, then every kind of the table
+(components/kinds `KINDS`) in its order, each after what it refers to."""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional, Sequence
+
+import pulumi
+
+from . import config, preflight
+from .kind import Context
+from .kinds import KINDS
+from .problems import ConfigError
+from .stack_config import StackConfig
+from .standup import bootstrap
+
+
+def load_validated_config() -> StackConfig:
+    """The whole config, checked before anything is registered (so nothing is written when any
+    of it is wrong). The server is asked only when the config needs it."""
+    cfg = config.load_from_pulumi()
+    problems = config.validate(cfg)
+    # Wrong shapes (a missing url, nexus given as a string) are reported as they are: the
+    # server is asked only about a config whose shapes are right, with a password to log in.
+    if (not any(p.schema for p in problems) and cfg.get("adminPassword")
+            and (problems or preflight.needs_server(config.expanded_values(cfg)[0]))):
+        facts = preflight.server_facts(cfg)
+        if facts is not None:
+            problems = config.validate(cfg, facts)
+    if problems:
+        raise pulumi.RunError(str(ConfigError(problems, cfg.stack)))
+    expanded, _ = config.expanded_values(cfg)
+    return StackConfig(expanded, cfg.secret_keys, cfg.stack)
+
+
+def declare(cfg: StackConfig, depends_on: Sequence[pulumi.Resource] = (),
+            bootstrap_inputs: Optional[Mapping[str, Any]] = None) -> Context:
+    """The registry itself: the bootstrap (after the stand-up's `depends_on`, with its
+    `bootstrap_inputs`), then every kind in table order."""
+    ctx = Context(cfg, bootstrap.declare(cfg, depends_on, bootstrap_inputs))
+    for kind in KINDS:
+        ctx.declared[kind.name] = kind.declare(ctx)
+    return ctx
