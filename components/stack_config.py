@@ -28,6 +28,12 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("tls", "keystorePassword"),
     ("tls", "ca", "keyPem"),
     ("nexus", "tls", "clientKeyPem"),
+    ("http", "httpProxy", "auth", "password"),
+    ("http", "httpsProxy", "auth", "password"),
+    ("email", "password"),
+    ("security", "crowd", "applicationPassword"),
+    ("iq", "password"),
+    ("license", "fileBase64"),
 )
 
 

@@ -18,10 +18,14 @@ from ..resource import ProvidedResource, StableProvider, use_locator
 from ..standup.bootstrap import Bootstrap
 from ..standup.deployment_check import DeploymentCheck
 from ..standup.tls_material import TlsMaterial
-from . import (anonymous, blob_stores, cleanup_policies, content_selectors, ldap, privileges, realms, repositories,
-               roles, routing_rules, tasks, users, webhooks)
+from . import (anonymous, blob_stores, cleanup_policies, content_selectors, crowd, email_server, http_settings,
+               ip_allowlist, iq_server, ldap, license, privileges, realms, repositories, roles, routing_rules, saml,
+               ssrf_protection, tasks, user_tokens, users, webhooks)
 
 KINDS: tuple[Kind, ...] = (
+    license.KIND,  # first: a licence decides what the rest may use
+    http_settings.KIND,  # before the proxy repositories that reach remotes through it
+    email_server.KIND,
     blob_stores.KIND,
     cleanup_policies.KIND,
     routing_rules.KIND,
@@ -33,6 +37,12 @@ KINDS: tuple[Kind, ...] = (
     roles.KIND,
     users.KIND,
     ldap.KIND,
+    crowd.KIND,
+    saml.KIND,
+    user_tokens.KIND,
+    ssrf_protection.KIND,
+    ip_allowlist.KIND,
+    iq_server.KIND,
     tasks.KIND,
     webhooks.KIND,
 )
