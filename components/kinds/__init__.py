@@ -20,12 +20,13 @@ from ..standup.deployment_check import DeploymentCheck
 from ..standup.tls_material import TlsMaterial
 from . import (anonymous, blob_stores, cleanup_policies, content_selectors, crowd, email_server, http_settings,
                ip_allowlist, iq_server, ldap, license, privileges, realms, repositories, roles, routing_rules, saml,
-               ssrf_protection, tasks, user_tokens, users, webhooks)
+               ssrf_protection, tasks, truststore, user_tokens, users, webhooks)
 
 KINDS: tuple[Kind, ...] = (
     license.KIND,  # first: a licence decides what the rest may use
     http_settings.KIND,  # before the proxy repositories that reach remotes through it
     email_server.KIND,
+    truststore.KIND,  # before what reaches remotes with it (proxy repositories, LDAP, SMTP)
     blob_stores.KIND,
     cleanup_policies.KIND,
     routing_rules.KIND,
