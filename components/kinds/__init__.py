@@ -18,7 +18,7 @@ from ..resource import ProvidedResource, StableProvider, use_locator
 from ..standup.bootstrap import Bootstrap
 from ..standup.deployment_check import DeploymentCheck
 from ..standup.tls_material import TlsMaterial
-from . import (anonymous, blob_stores, cleanup_policies, content_selectors, crowd, email_server, http_settings,
+from . import (anonymous, blob_stores, capabilities, cleanup_policies, content_selectors, crowd, email_server, http_settings,
                ip_allowlist, iq_server, ldap, license, privileges, realms, repositories, roles, routing_rules, saml,
                ssrf_protection, tasks, truststore, user_tokens, users, webhooks)
 
@@ -46,6 +46,7 @@ KINDS: tuple[Kind, ...] = (
     iq_server.KIND,
     tasks.KIND,
     webhooks.KIND,
+    capabilities.KIND,  # after webhooks: the same capabilities list, read once
 )
 # Resources of the stand-up (components/standup) with providers of their own: not Nexus objects.
 STAND_UP_RESOURCES: tuple[type[ProvidedResource], ...] = (Bootstrap, TlsMaterial, DeploymentCheck)
