@@ -23,7 +23,7 @@ from ..problems import Problem, ServerFacts, Values, listing
 from ..provider import AlreadyExists, NexusProvider, Spec, strip_provider
 from ..resource import NexusResource
 from ..schema import Fragment
-from ._settings import Availability
+from ..settings import Availability
 from .webhooks import CAPABILITY_TYPES as WEBHOOK_TYPES, LIST_PATH, capability_path, list_capabilities
 
 SCHEMA = Fragment.beside(__file__)

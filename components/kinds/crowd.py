@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Found
+from ..kind import Context, Found, Kind, Resources
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
-from ._settings import PLACEHOLDER, Availability, SettingsProvider, section, settings_kind
+from ..settings import (PLACEHOLDER, Availability, declare_settings, gate_needs_server, gated, section,
+                        SettingsProvider)
 
 SCHEMA = Fragment.beside(__file__)
 PATH = "/v1/security/atlassian-crowd"
@@ -34,8 +35,7 @@ class CrowdProvider(SettingsProvider):
 
     def normalize(self, spec: Spec) -> Spec:
         spec = SCHEMA.with_defaults(spec)
-        return compact({**{k: spec.get(k) for k in FIELDS}, "applicationPassword": spec.get("applicationPassword"),
-                        "adopt": bool(spec.get("adopt"))})
+        return compact({**{k: spec.get(k) for k in FIELDS}, "applicationPassword": spec.get("applicationPassword")})
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
         return compact({k: doc.get(k) for k in FIELDS})
@@ -77,5 +77,20 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
     return [KIND.found("crowd", entry, "", [("applicationPassword", "Crowd application password")])]
 
 
-KIND = settings_kind("Atlassian Crowd settings", CONFIG_PATH, SCHEMA, Crowd, AVAILABILITY, inventory,
-                     extra_problems=realm_problems, depends_on=("active realms",))
+# --- the kind -----------------------------------------------------------------------------------
+def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
+    if section(values, CONFIG_PATH) is None:
+        return []
+    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *realm_problems(values, server)]
+
+
+def declare(ctx: Context) -> Resources:
+    return declare_settings(ctx, CONFIG_PATH, Crowd)
+
+
+def needs_server(values: Values) -> bool:
+    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
+
+
+KIND = Kind(name="Atlassian Crowd settings", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(Crowd,), declare=declare,
+            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server, depends_on=("active realms",))

@@ -10,16 +10,18 @@ leaves the server's settings as they are.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Found
+from ..kind import Context, Found, Kind, Resources
+from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
-from ._settings import Availability, SettingsProvider, settings_kind
+from ..settings import Availability, declare_settings, gate_needs_server, gated, section, SettingsProvider
 
 SCHEMA = Fragment.beside(__file__)
+CONFIG_PATH = ('email',)
 PATH = "/v1/email"
 VERIFY_PATH = "/v1/email/verify"
 AVAILABILITY = Availability("The email server settings", PATH)
@@ -37,8 +39,7 @@ class EmailServerProvider(SettingsProvider):
 
     def normalize(self, spec: Spec) -> Spec:
         spec = SCHEMA.with_defaults(spec)
-        return compact({**{k: spec.get(k) for k in FIELDS}, "password": spec.get("password"),
-                        "adopt": bool(spec.get("adopt"))})
+        return compact({**{k: spec.get(k) for k in FIELDS}, "password": spec.get("password")})
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
         # An empty username is stored (and answered) as "".
@@ -86,4 +87,20 @@ def verify(client: NexusClient, address: str) -> dict[str, Any]:
     return {"success": False, "reason": str((first or {}).get("message", response.text)).strip('"')}
 
 
-KIND = settings_kind("email server", ("email",), SCHEMA, EmailServer, AVAILABILITY, inventory)
+# --- the kind -----------------------------------------------------------------------------------
+def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
+    if section(values, CONFIG_PATH) is None:
+        return []
+    return [*gated(values, server, CONFIG_PATH, AVAILABILITY)]
+
+
+def declare(ctx: Context) -> Resources:
+    return declare_settings(ctx, CONFIG_PATH, EmailServer)
+
+
+def needs_server(values: Values) -> bool:
+    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
+
+
+KIND = Kind(name="email server", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(EmailServer,), declare=declare,
+            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)

@@ -12,13 +12,15 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Found
+from ..kind import Context, Found, Kind, Resources
+from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
-from ._settings import Availability, SettingsProvider, settings_kind
+from ..settings import Availability, declare_settings, gate_needs_server, gated, section, SettingsProvider
 
 SCHEMA = Fragment.beside(__file__)
+CONFIG_PATH = ('http',)
 PATH = "/v1/http"
 AVAILABILITY = Availability("Outbound HTTP settings", PATH, since="3.77.0")
 PROXIES = ("httpProxy", "httpsProxy")
@@ -38,7 +40,6 @@ class HttpSettingsProvider(SettingsProvider):
             "userAgentSuffix": spec.get("userAgentSuffix"), "timeoutSeconds": spec["timeoutSeconds"],
             "retries": spec["retries"], **{p: _proxy(spec.get(p)) for p in PROXIES},
             "nonProxyHosts": list(dict.fromkeys(spec.get("nonProxyHosts") or [])) or None,
-            "adopt": bool(spec.get("adopt")),
         })
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
@@ -97,11 +98,26 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
     provider = HttpSettingsProvider()
     current = provider.to_spec(client.get_json(PATH) or {}, {})
     defaults = provider.normalize({})
-    defaults.pop("adopt")
     entry = {k: v for k, v in current.items() if v != defaults.get(k)}
     secrets = [((key, "auth", "password"), f"password of the {key} server") for key in PROXIES
                if (current.get(key) or {}).get("auth")]
     return [KIND.found("http", entry or None, "", [(".".join(p), what) for p, what in secrets])]
 
 
-KIND = settings_kind("outbound HTTP settings", ("http",), SCHEMA, HttpSettings, AVAILABILITY, inventory)
+# --- the kind -----------------------------------------------------------------------------------
+def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
+    if section(values, CONFIG_PATH) is None:
+        return []
+    return [*gated(values, server, CONFIG_PATH, AVAILABILITY)]
+
+
+def declare(ctx: Context) -> Resources:
+    return declare_settings(ctx, CONFIG_PATH, HttpSettings)
+
+
+def needs_server(values: Values) -> bool:
+    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
+
+
+KIND = Kind(name="outbound HTTP settings", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(HttpSettings,), declare=declare,
+            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)

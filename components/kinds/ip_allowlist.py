@@ -13,12 +13,12 @@ from typing import Any, Mapping, Optional
 from urllib.parse import quote
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Found
+from ..kind import Context, Found, Kind, Resources
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
-from ._settings import Availability, SettingsProvider, section, settings_kind
+from ..settings import Availability, declare_settings, gate_needs_server, gated, section, SettingsProvider
 
 SCHEMA = Fragment.beside(__file__)
 PATH = "/v1/security/ip-allowlist"
@@ -41,7 +41,7 @@ class IpAllowlistProvider(SettingsProvider):
 
     def normalize(self, spec: Spec) -> Spec:
         spec = SCHEMA.with_defaults(spec)
-        return {"mode": spec["mode"], "entries": _entries(spec["entries"]), "adopt": bool(spec.get("adopt"))}
+        return compact({"mode": spec["mode"], "entries": _entries(spec.get("entries")) or None})
 
     def fetch(self, client: NexusClient, object_id: str) -> Optional[dict[str, Any]]:
         settings = client.get_json(PATH) or {}
@@ -58,9 +58,9 @@ class IpAllowlistProvider(SettingsProvider):
                 return found
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
-        return {"mode": doc.get("mode"),
-                "entries": _entries({"ipOrCidr": e["entry"], "description": e.get("description")}
-                                    for e in doc.get("entries") or [])}
+        return compact({"mode": doc.get("mode"),
+                        "entries": _entries({"ipOrCidr": e["entry"], "description": e.get("description")}
+                                            for e in doc.get("entries") or []) or None})
 
     def create_remote(self, client: NexusClient, spec: Spec) -> None:
         self.update_remote(client, spec, {})
@@ -68,7 +68,7 @@ class IpAllowlistProvider(SettingsProvider):
     def update_remote(self, client: NexusClient, spec: Spec, previous: Spec) -> None:
         """Entries first, then the mode: ENFORCE never applies to a list still being written."""
         server = {e["entry"]: e for e in self.server_entries(client)}
-        wanted = {e["ipOrCidr"]: e for e in spec["entries"]}
+        wanted = {e["ipOrCidr"]: e for e in spec.get("entries") or []}
         extra = [e["id"] for text, e in server.items() if text not in wanted]
         if extra:
             client.send("DELETE", f"{ENTRIES_PATH}/bulk", extra, ok=(200,))
@@ -110,10 +110,25 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
     if not AVAILABILITY.on(info):
         return []
     current = IpAllowlistProvider().to_spec(IpAllowlistProvider().fetch(client, "ip-allowlist") or {}, {})
-    if current["mode"] == "DISABLED" and not current["entries"]:
+    if current["mode"] == "DISABLED" and not current.get("entries"):
         return [KIND.found("ipAllowlist", None, "")]
     return [KIND.found("ipAllowlist", {k: v for k, v in current.items() if v}, "")]
 
 
-KIND = settings_kind("IP allow list", CONFIG_PATH, SCHEMA, IpAllowlist, AVAILABILITY, inventory,
-                     extra_problems=entry_problems)
+# --- the kind -----------------------------------------------------------------------------------
+def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
+    if section(values, CONFIG_PATH) is None:
+        return []
+    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *entry_problems(values, server)]
+
+
+def declare(ctx: Context) -> Resources:
+    return declare_settings(ctx, CONFIG_PATH, IpAllowlist)
+
+
+def needs_server(values: Values) -> bool:
+    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
+
+
+KIND = Kind(name="IP allow list", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(IpAllowlist,), declare=declare,
+            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)

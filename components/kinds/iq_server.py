@@ -10,15 +10,16 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from ..client import NexusClient, NexusError, ServerInfo
-from ..kind import Found
+from ..kind import Context, Found, Kind, Resources
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
 from ..answers import parse_version
-from ._settings import Availability, SettingsProvider, section, settings_kind
+from ..settings import Availability, declare_settings, gate_needs_server, gated, section, SettingsProvider
 
 SCHEMA = Fragment.beside(__file__)
+CONFIG_PATH = ('iq',)
 PATH = "/v1/iq"
 AVAILABILITY = Availability("The IQ Server connection", PATH, pro=True)
 FAIL_OPEN_SINCE = "3.77.0"
@@ -35,8 +36,7 @@ class IqServerProvider(SettingsProvider):
 
     def normalize(self, spec: Spec) -> Spec:
         spec = SCHEMA.with_defaults(spec)
-        return compact({**{k: spec.get(k) for k in FIELDS}, "password": spec.get("password"),
-                        "adopt": bool(spec.get("adopt"))})
+        return compact({**{k: spec.get(k) for k in FIELDS}, "password": spec.get("password")})
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
         current = {k: doc.get(k) for k in FIELDS}
@@ -80,5 +80,20 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
     return [KIND.found("iq", entry, "", secrets)]
 
 
-KIND = settings_kind("IQ Server connection", ("iq",), SCHEMA, IqServer, AVAILABILITY, inventory,
-                     extra_problems=fail_open_problems)
+# --- the kind -----------------------------------------------------------------------------------
+def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
+    if section(values, CONFIG_PATH) is None:
+        return []
+    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *fail_open_problems(values, server)]
+
+
+def declare(ctx: Context) -> Resources:
+    return declare_settings(ctx, CONFIG_PATH, IqServer)
+
+
+def needs_server(values: Values) -> bool:
+    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
+
+
+KIND = Kind(name="IQ Server connection", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(IqServer,), declare=declare,
+            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)

@@ -19,15 +19,16 @@ from pulumi.dynamic import CreateResult, DiffResult, UpdateResult
 
 from .. import client as nexus
 from ..client import NexusClient, NexusError, ServerInfo
-from ..kind import Found
+from ..kind import Context, Found, Kind, Resources
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, strip_provider
 from ..resource import NexusResource
 from ..schema import Fragment
 from ..answers import parse_version
-from ._settings import Availability, SettingsProvider, section, settings_kind
+from ..settings import Availability, declare_settings, gate_needs_server, gated, section, SettingsProvider
 
 SCHEMA = Fragment.beside(__file__)
+CONFIG_PATH = ('license',)
 PATH = "/v1/system/license"
 UNIFIED_DISTRIBUTION = "3.77.0"  # from here on Community Edition takes a licence too
 NO_LICENCE = 402  # Payment Required: no licence installed
@@ -51,7 +52,7 @@ class LicenseProvider(SettingsProvider):
     settings_id = "license"
 
     def normalize(self, spec: Spec) -> Spec:
-        return {"fileBase64": spec["fileBase64"], "adopt": bool(spec.get("adopt"))}
+        return {"fileBase64": spec["fileBase64"]}
 
     def problems(self, spec: Spec) -> list[tuple[str, str]]:
         return [("fileBase64", message)] if (message := decode_problem(spec["fileBase64"])) else []
@@ -74,7 +75,7 @@ class LicenseProvider(SettingsProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """The file decides; the fingerprint is only an output."""
         old, new = strip_provider(olds), strip_provider(news)
-        changed = any(old.get(k) != new.get(k) for k in ("fileBase64", "adopt"))
+        changed = any(old.get(k) != new.get(k) for k in ("fileBase64",))
         return DiffResult(changes=changed, replaces=[], stables=[], delete_before_replace=True)
 
     def create_remote(self, client: NexusClient, spec: Spec) -> None:
@@ -134,4 +135,20 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
                        "license.fileBase64 to manage it")]
 
 
-KIND = settings_kind("licence", ("license",), SCHEMA, License, AVAILABILITY, inventory, extra_problems=file_problems)
+# --- the kind -----------------------------------------------------------------------------------
+def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
+    if section(values, CONFIG_PATH) is None:
+        return []
+    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *file_problems(values, server)]
+
+
+def declare(ctx: Context) -> Resources:
+    return declare_settings(ctx, CONFIG_PATH, License)
+
+
+def needs_server(values: Values) -> bool:
+    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
+
+
+KIND = Kind(name="licence", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(License,), declare=declare,
+            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)

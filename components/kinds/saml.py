@@ -11,12 +11,12 @@ import xml.etree.ElementTree as ElementTree
 from typing import Any, Mapping, Optional
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Found
+from ..kind import Context, Found, Kind, Resources
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
-from ._settings import Availability, SettingsProvider, section, settings_kind
+from ..settings import Availability, declare_settings, gate_needs_server, gated, section, SettingsProvider
 
 SCHEMA = Fragment.beside(__file__)
 PATH = "/v1/security/saml"
@@ -36,7 +36,7 @@ class SamlProvider(SettingsProvider):
 
     def normalize(self, spec: Spec) -> Spec:
         spec = SCHEMA.with_defaults(spec)
-        return compact({**{k: spec.get(k) for k in FIELDS}, "adopt": bool(spec.get("adopt"))})
+        return compact({**{k: spec.get(k) for k in FIELDS}})
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
         return compact({k: doc.get(k) for k in FIELDS if k not in OPTIONAL or k in previous})
@@ -76,5 +76,20 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
     return [KIND.found("saml", SamlProvider().to_spec(doc, doc), "/v1/security/saml")]
 
 
-KIND = settings_kind("SAML settings", CONFIG_PATH, SCHEMA, Saml, AVAILABILITY, inventory,
-                     extra_problems=metadata_problems)
+# --- the kind -----------------------------------------------------------------------------------
+def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
+    if section(values, CONFIG_PATH) is None:
+        return []
+    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *metadata_problems(values, server)]
+
+
+def declare(ctx: Context) -> Resources:
+    return declare_settings(ctx, CONFIG_PATH, Saml)
+
+
+def needs_server(values: Values) -> bool:
+    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
+
+
+KIND = Kind(name="SAML settings", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(Saml,), declare=declare,
+            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)

@@ -11,12 +11,12 @@ import ipaddress
 from typing import Any, Mapping, Optional
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Found
+from ..kind import Context, Found, Kind, Resources
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec
 from ..resource import NexusResource
 from ..schema import Fragment
-from ._settings import Availability, SettingsProvider, section, settings_kind
+from ..settings import Availability, declare_settings, gate_needs_server, gated, section, SettingsProvider
 
 SCHEMA = Fragment.beside(__file__)
 PATH = "/v1/security/ssrf-protection"
@@ -34,8 +34,7 @@ class SsrfProtectionProvider(SettingsProvider):
     def normalize(self, spec: Spec) -> Spec:
         spec = SCHEMA.with_defaults(spec)
         return {"enabled": spec["enabled"], "allowedIPs": list(dict.fromkeys(spec["allowedIPs"])),
-                "allowedDomains": list(dict.fromkeys(d.lower() for d in spec["allowedDomains"])),
-                "adopt": bool(spec.get("adopt"))}
+                "allowedDomains": list(dict.fromkeys(d.lower() for d in spec["allowedDomains"]))}
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
         current = {"enabled": doc.get("enabled"), "allowedIPs": list(doc.get("allowedIPs") or []),
@@ -75,5 +74,20 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
     return [KIND.found("ssrfProtection", entry or None, "")]
 
 
-KIND = settings_kind("SSRF protection settings", CONFIG_PATH, SCHEMA, SsrfProtection, AVAILABILITY, inventory,
-                     extra_problems=address_problems)
+# --- the kind -----------------------------------------------------------------------------------
+def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
+    if section(values, CONFIG_PATH) is None:
+        return []
+    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *address_problems(values, server)]
+
+
+def declare(ctx: Context) -> Resources:
+    return declare_settings(ctx, CONFIG_PATH, SsrfProtection)
+
+
+def needs_server(values: Values) -> bool:
+    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
+
+
+KIND = Kind(name="SSRF protection settings", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(SsrfProtection,), declare=declare,
+            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)

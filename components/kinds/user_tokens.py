@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Found
+from ..kind import Context, Found, Kind, Resources
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
 from ..answers import parse_version
-from ._settings import Availability, SettingsProvider, section, settings_kind
+from ..settings import Availability, declare_settings, gate_needs_server, gated, section, SettingsProvider
 
 SCHEMA = Fragment.beside(__file__)
 PATH = "/v1/security/user-tokens"
@@ -35,7 +35,7 @@ class UserTokensProvider(SettingsProvider):
 
     def normalize(self, spec: Spec) -> Spec:
         spec = SCHEMA.with_defaults(spec)
-        return {**{k: spec[k] for k in FIELDS + EXPIRATION}, "adopt": bool(spec.get("adopt"))}
+        return {**{k: spec[k] for k in FIELDS + EXPIRATION}}
 
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
         # Before 3.77 the expiration fields are not answered: the config's stand.
@@ -71,5 +71,20 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
     return [KIND.found("userTokens", {k: v for k, v in current.items() if v != defaults.get(k)}, "")]
 
 
-KIND = settings_kind("user token settings", CONFIG_PATH, SCHEMA, UserTokens, AVAILABILITY, inventory,
-                     extra_problems=expiration_problems)
+# --- the kind -----------------------------------------------------------------------------------
+def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
+    if section(values, CONFIG_PATH) is None:
+        return []
+    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *expiration_problems(values, server)]
+
+
+def declare(ctx: Context) -> Resources:
+    return declare_settings(ctx, CONFIG_PATH, UserTokens)
+
+
+def needs_server(values: Values) -> bool:
+    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
+
+
+KIND = Kind(name="user token settings", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(UserTokens,), declare=declare,
+            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)

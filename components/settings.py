@@ -1,4 +1,4 @@
-"""What the server-wide settings kinds share (outbound HTTP, email, SAML, user tokens, Crowd,
+"""What the server-wide settings kinds (components/kinds) share (outbound HTTP, email, SAML, user tokens, Crowd,
 SSRF protection, IQ, the IP allow list): one object per Nexus, written with PUT, reset when the
 resource goes, and offered only by some releases and editions.
 
@@ -10,13 +10,14 @@ to do; adopt and unmanaged skip what the server cannot answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Mapping, Optional
 
-from ..client import NexusClient, ServerInfo
-from ..kind import Context, Found, Kind, Resources, after
-from ..problems import Problem, ServerFacts, Values
-from ..provider import NexusProvider, Spec, compact
-from ..answers import parse_version
+from .answers import parse_version
+from .client import NexusClient, ServerInfo
+from .kind import Context, Resources, after
+from .problems import Problem, ServerFacts, Values
+from .provider import NexusProvider, Spec
+from .resource import NexusResource
 
 # What Nexus answers for a stored password, and what a client sends back to keep it
 # (sonatype/nexus-public PasswordPlaceholder).
@@ -84,31 +85,25 @@ class SettingsProvider(NexusProvider):
         self.create_remote(client, spec)
 
 
-def settings_kind(name: str, config_path: tuple[str, ...], schema: Any, resource: type,
-                  availability: Availability, inventory: Callable[[NexusClient, ServerInfo], list[Found]],
-                  extra_problems: Callable[[Values, Optional[ServerFacts]], list[Problem]] = lambda v, s: [],
-                  depends_on: tuple[str, ...] = ()) -> Kind:
-    """The table row of a settings kind: one resource when its section is set, refused at
-    preview where the release or edition lacks it."""
-    at = ".".join(config_path)
-
-    def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
-        if section(values, config_path) is None:
-            return []
-        return [*availability.problems(at, server), *extra_problems(values, server)]
-
-    def declare(ctx: Context) -> Resources:
-        settings = section(ctx.cfg.values, config_path)
-        if settings is None:
-            return {}
-        spec = ctx.cfg.spec(config_path, settings)
-        return {name: resource(resource.provider_class.settings_id, spec, opts=after(ctx.bootstrap))}
-
-    def needs_server(values: Values) -> bool:
-        return section(values, config_path) is not None and (availability.since is not None or availability.pro)
-
-    return Kind(name=name, config_path=config_path, schema=schema, resource_types=(resource,),
-                declare=declare, problems=problems, inventory=inventory, singleton=True,
-                needs_server=needs_server, depends_on=depends_on)
+def declare_settings(ctx: Context, config_path: tuple[str, ...], resource: type[NexusResource]) -> Resources:
+    """One resource when the section is set (its secrets as Pulumi secrets)."""
+    settings = section(ctx.cfg.values, config_path)
+    if settings is None:
+        return {}
+    provider = resource.provider_class
+    assert issubclass(provider, SettingsProvider)
+    return {provider.settings_id: resource(provider.settings_id, ctx.cfg.spec(config_path, settings),
+                                           opts=after(ctx.bootstrap))}
 
 
+def gated(values: Values, server: Optional[ServerFacts], config_path: tuple[str, ...],
+          availability: Availability) -> list[Problem]:
+    """The release/edition gate of a section that is set."""
+    if section(values, config_path) is None:
+        return []
+    return availability.problems(".".join(config_path), server)
+
+
+def gate_needs_server(values: Values, config_path: tuple[str, ...], availability: Availability) -> bool:
+    """A gated section's checks ask the server which release and edition it is."""
+    return section(values, config_path) is not None and (availability.since is not None or availability.pro)
