@@ -54,7 +54,7 @@ def certificate_path(fingerprint: str) -> str:
 
 def remote_certificate(client: NexusClient, fetch: Mapping[str, Any]) -> dict[str, Any]:
     """The certificate a server presents now, as Nexus reads it (trusting nothing)."""
-    query = urlencode({"host": fetch["host"], "port": fetch.get("port", 443)})
+    query = urlencode({"host": fetch["host"], "port": int(fetch.get("port", 443))})  # the engine's numbers are floats
     return client.get_json(f"{REMOTE_PATH}?{query}") or {}
 
 
@@ -78,7 +78,7 @@ class TrustedCertificateProvider(NexusProvider):
         given = spec.get("fingerprint")
         return compact({
             "name": spec["name"], "pem": spec.get("pem"), "fromStack": spec.get("fromStack"),
-            "fetch": dict(spec["fetch"]) if spec.get("fetch") else None,
+            "fetch": {**spec["fetch"], "port": int(spec["fetch"]["port"])} if spec.get("fetch") else None,
             # From the PEM when it is known (a stack CA is unknown in a first preview).
             "fingerprint": fingerprint_of(spec.get("pem")) or (given.upper() if given else None),
             "expected": given.upper() if given and spec.get("pem") else None,
@@ -106,7 +106,7 @@ class TrustedCertificateProvider(NexusProvider):
             found = remote_certificate(client, spec["fetch"])
             if str(found.get("fingerprint", "")).upper() != spec["fingerprint"]:
                 raise NexusError("GET", REMOTE_PATH, 0, (
-                    f"{spec['fetch']['host']}:{spec['fetch'].get('port', 443)} now presents {describe(found)}, "
+                    f"{spec['fetch']['host']}:{int(spec['fetch'].get('port', 443))} now presents {describe(found)}, "
                     f"not {spec['fingerprint']}: not trusted. Check the server; if the new certificate is "
                     "right, put its fingerprint in the config"))
             pem = found["pem"]
