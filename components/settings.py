@@ -107,3 +107,9 @@ def gated(values: Values, server: Optional[ServerFacts], config_path: tuple[str,
 def gate_needs_server(values: Values, config_path: tuple[str, ...], availability: Availability) -> bool:
     """A gated section's checks ask the server which release and edition it is."""
     return section(values, config_path) is not None and (availability.since is not None or availability.pro)
+
+
+def missing_secret(at: str, what: str) -> Problem:
+    """A secret the section needs but the config lacks (the schema leaves it optional so that
+    `nexusctl adopt` can write the section and list the secret to set)."""
+    return Problem(at, f"missing: {what} (pulumi config set --secret --path '{at}' <value>)")

@@ -19,6 +19,8 @@ from components.kinds import ssrf_protection, user_tokens
 from components.problems import ServerFacts
 from components.provider import NexusProvider
 from components.stack_config import StackConfig
+from nexusctl.adopt import secret_paths, stack_values
+from nexusctl.inventory import read_inventory
 from tests.emulator.testing import ADMIN_PASSWORD, Emulators, Nexus
 
 PRO94 = ("3.94.0", "pro")
@@ -299,7 +301,12 @@ def test_fields_newer_than_the_release_are_refused(values: dict[str, Any], path:
                    "crowd": {"url": "https://c", "applicationName": "n", "applicationPassword": "x"}}},
      "security.crowd.realmActive", "add Crowd to security.realms"),
     ({"license": {"fileBase64": "not base64!"}}, "license.fileBase64", "is not base64"),
-    ({"iq": {"url": "https://iq", "username": "nexus"}}, "iq", "'password' is a required property"),
+    ({"iq": {"url": "https://iq", "username": "nexus"}}, "iq.password", "missing: the IQ Server user's password"),
+    ({"iq": {"url": "https://iq"}}, "iq", "'username' is a required property"),
+    ({"security": {"crowd": {"url": "https://c", "applicationName": "n"}}}, "security.crowd.applicationPassword",
+     "missing: the Crowd application's password (pulumi config set --secret --path"),
+    ({"http": {"httpProxy": {"host": "proxy", "port": 3128, "auth": {"username": "u"}}}}, "http.httpProxy.auth.password",
+     "missing: the password of the httpProxy server"),
 ])
 def test_bad_settings_are_named_before_any_write(values: dict[str, Any], path: str, fragment: str) -> None:
     secrets = frozenset({"adminPassword", *values})
@@ -316,3 +323,36 @@ def test_secrets_in_plain_text_are_refused() -> None:
     found = {p.path: p.message for p in validate(cfg)}
     assert found["email.password"].startswith("is a secret but is stored in plain text")
     assert found["license.fileBase64"].startswith("is a secret but is stored in plain text")
+
+
+def test_adopt_writes_each_setting_as_config_that_reads_back_clean(pro: Nexus) -> None:
+    """`nexusctl adopt` on a server someone configured by hand: every setting becomes config that
+    validates once its secrets are set, and whose resources read back with no difference."""
+    adoptable = ("http", "email", "userTokens", "crowd", "saml", "ssrfProtection", "ipAllowlist", "iq")
+    for name in adoptable:
+        provider = CASES[name].provider
+        provider.create(provider.check({}, CASES[name].config).inputs)
+    client = nexus_client.for_run()
+    inventory = read_inventory(client)
+    values = stack_values(pro.base_url, "admin", inventory)
+    secrets = dict(secret_paths(inventory))
+    assert set(secrets) == {"http.httpsProxy.auth.password", "email.password", "security.crowd.applicationPassword",
+                            "iq.password"}
+    given = {"http.httpsProxy.auth.password": "Proxy-Secret-1", "email.password": "Smtp-Secret-1",
+             "security.crowd.applicationPassword": "Crowd-Secret-1", "iq.password": "Iq-Secret-1"}
+    for path, secret in given.items():
+        node = values
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node[part]
+        node[leaf] = secret
+    cfg = StackConfig({**values, "adminPassword": ADMIN_PASSWORD}, frozenset({"adminPassword", "http", "email", "security", "iq"}))
+    assert validate(cfg) == []
+    for name in adoptable:
+        provider = CASES[name].provider
+        entry = values["security"][name] if name in ("userTokens", "crowd", "saml", "ssrfProtection", "ipAllowlist") \
+            else values[name]
+        spec = provider.check({}, entry).inputs
+        settings_id = provider.object_id(spec)
+        assert not provider.diff(settings_id, provider.read(settings_id, spec).inputs, spec).changes, name
+        provider.delete(settings_id, spec)

@@ -15,8 +15,8 @@ from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
-from ..settings import (PLACEHOLDER, Availability, declare_settings, gate_needs_server, gated, section,
-                        SettingsProvider)
+from ..settings import (PLACEHOLDER, Availability, SettingsProvider, declare_settings, gate_needs_server, gated,
+                        missing_secret, section)
 
 SCHEMA = Fragment.beside(__file__)
 PATH = "/v1/security/atlassian-crowd"
@@ -40,6 +40,9 @@ class CrowdProvider(SettingsProvider):
     def to_spec(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
         return compact({k: doc.get(k) for k in FIELDS})
 
+    def problems(self, spec: Spec) -> list[tuple[str, str]]:
+        return [] if spec.get("applicationPassword") else [("applicationPassword", "the Crowd application password is required")]
+
     def body(self, spec: Spec) -> dict[str, Any]:
         return {**{k: spec.get(k) for k in FIELDS}, "applicationPassword": spec["applicationPassword"]}
 
@@ -56,13 +59,15 @@ class Crowd(NexusResource, provider=CrowdProvider):
 
 def realm_problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
     crowd = SCHEMA.with_defaults(dict(section(values, CONFIG_PATH) or {}))
+    missing = [] if crowd.get("applicationPassword") else \
+        [missing_secret("security.crowd.applicationPassword", "the Crowd application's password")]
     realms = (values.get("security") or {}).get("realms")
     if realms is None or (CROWD_REALM in realms) == bool(crowd["realmActive"]):
-        return []
+        return missing
     if crowd["realmActive"]:
-        return [Problem("security.crowd.realmActive", "the Crowd realm is on here but security.realms leaves it "
+        return missing + [Problem("security.crowd.realmActive", "the Crowd realm is on here but security.realms leaves it "
                         "out, so each run would undo the other: add Crowd to security.realms or set realmActive: false")]
-    return [Problem("security.crowd.realmActive", "security.realms lists Crowd but realmActive is false, so each "
+    return missing + [Problem("security.crowd.realmActive", "security.realms lists Crowd but realmActive is false, so each "
                     "run would undo the other: set realmActive: true or take Crowd out of security.realms")]
 
 

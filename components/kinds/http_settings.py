@@ -17,7 +17,8 @@ from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
-from ..settings import Availability, declare_settings, gate_needs_server, gated, section, SettingsProvider
+from ..settings import (Availability, SettingsProvider, declare_settings, gate_needs_server, gated, missing_secret,
+                        section)
 
 SCHEMA = Fragment.beside(__file__)
 CONFIG_PATH = ('http',)
@@ -55,6 +56,10 @@ class HttpSettingsProvider(SettingsProvider):
         return compact({"userAgentSuffix": doc.get("userAgent") or None, "timeoutSeconds": doc.get("timeout"),
                         "retries": doc.get("retries"), **proxies,
                         "nonProxyHosts": list(doc.get("nonProxyHosts") or []) or None})
+
+    def problems(self, spec: Spec) -> list[tuple[str, str]]:
+        return [(f"{key}.auth.password", "proxy authentication needs the password") for key in PROXIES
+                if (spec.get(key) or {}).get("auth") and not spec[key]["auth"].get("password")]
 
     def body(self, spec: Spec) -> dict[str, Any]:
         """HttpSettingsXo: everything is replaced, so every field is sent."""
@@ -108,7 +113,15 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
 def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
     if section(values, CONFIG_PATH) is None:
         return []
-    return [*gated(values, server, CONFIG_PATH, AVAILABILITY)]
+    settings = section(values, CONFIG_PATH) or {}
+    return [*gated(values, server, CONFIG_PATH, AVAILABILITY),
+            *(missing_secret(f"http.{key}.auth.password", f"the password of the {key} server")
+              for key in PROXIES if _auth_without_password(settings.get(key)))]
+
+
+def _auth_without_password(proxy: Optional[Mapping[str, Any]]) -> bool:
+    auth = (proxy or {}).get("auth")
+    return auth is not None and not auth.get("password")
 
 
 def declare(ctx: Context) -> Resources:

@@ -16,7 +16,8 @@ from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
 from ..answers import parse_version
-from ..settings import Availability, declare_settings, gate_needs_server, gated, section, SettingsProvider
+from ..settings import (Availability, SettingsProvider, declare_settings, gate_needs_server, gated, missing_secret,
+                        section)
 
 SCHEMA = Fragment.beside(__file__)
 CONFIG_PATH = ('iq',)
@@ -45,6 +46,11 @@ class IqServerProvider(SettingsProvider):
         current["username"] = current["username"] or None
         return compact(current)
 
+    def problems(self, spec: Spec) -> list[tuple[str, str]]:
+        if spec["authenticationType"] == "USER" and not spec.get("password"):
+            return [("password", "USER authentication needs the password")]
+        return []
+
     def body(self, spec: Spec) -> dict[str, Any]:
         return {**{k: spec.get(k) for k in FIELDS}, "password": spec.get("password")}
 
@@ -58,6 +64,13 @@ class IqServerProvider(SettingsProvider):
 
 class IqServer(NexusResource, provider=IqServerProvider):
     """The IQ Server connection; its password stays a Pulumi secret."""
+
+
+def iq_problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
+    settings = SCHEMA.with_defaults(dict(section(values, CONFIG_PATH) or {}))
+    found = [missing_secret("iq.password", "the IQ Server user's password")] \
+        if settings["authenticationType"] == "USER" and not settings.get("password") else []
+    return found + fail_open_problems(values, server)
 
 
 def fail_open_problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
@@ -84,7 +97,7 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
 def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
     if section(values, CONFIG_PATH) is None:
         return []
-    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *fail_open_problems(values, server)]
+    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *iq_problems(values, server)]
 
 
 def declare(ctx: Context) -> Resources:

@@ -16,7 +16,7 @@ from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
 from ..answers import parse_version
-from ..settings import Availability, declare_settings, gate_needs_server, gated, section, SettingsProvider
+from ..settings import Availability, SettingsProvider, declare_settings, gate_needs_server, gated, section
 
 SCHEMA = Fragment.beside(__file__)
 PATH = "/v1/security/user-tokens"
