@@ -21,6 +21,8 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("adminPassword",),
     ("blobStores", "*", "secretAccessKey"),
     ("blobStores", "*", "sessionToken"),
+    ("blobStores", "*", "accountKey"),
+    ("blobStores", "*", "credentialsJson"),
     ("repositories", "*", "authentication", "password"),
     ("security", "passwords", "*"),
     ("security", "ldap", "*", "authPassword"),

@@ -124,6 +124,11 @@ def test_schemas_are_composed_from_the_fragments():
 REQUIRED_ONLY: dict[str, tuple[Any, tuple[str, ...], Mapping[str, Any]]] = {
     "nexus:FileBlobStore": ({"name": "store", "type": "file"}, ("type", "protect"), {}),
     "nexus:S3BlobStore": ({"name": "store", "type": "s3", "bucket": "a-bucket"}, ("type", "protect"), {}),
+    "nexus:AzureBlobStore": ({"name": "store", "type": "azure", "accountName": "account", "containerName": "blobs",
+                              "authenticationMethod": "MANAGEDIDENTITY"}, ("type", "protect"), {}),
+    "nexus:GoogleBlobStore": ({"name": "store", "type": "google", "bucket": "a-bucket"}, ("type", "protect"), {}),
+    "nexus:GroupBlobStore": ({"name": "store", "type": "group", "members": ["a"], "fillPolicy": "roundRobin"},
+                             ("type", "protect"), {}),
     "nexus:CleanupPolicy": ({"name": "old", "lastDownloadedDays": 30}, (), {}),
     "nexus:RoutingRule": ({"name": "library", "mode": "ALLOW", "matchers": ["^/v2/library/"]}, (), {}),
     "nexus:DockerHostedRepository": ({"name": "hosted", "type": "hosted"}, ("type", "protect"), {}),
