@@ -22,12 +22,21 @@ CA = issue("Registry CA", ca=True)
 LEAF = issue("registry.local", issuer=CA, hosts=("127.0.0.1",))
 SECRETS = {"http.httpsProxy.auth.password": "Proxy-Secret-1", "email.password": "Smtp-Secret-1",
            "security.crowd.applicationPassword": "Crowd-Secret-1", "iq.password": "Iq-Secret-1",
-           "license.fileBase64": base64.b64encode(b"contactName=Platform Team\n").decode()}
+           "license.fileBase64": base64.b64encode(b"contactName=Platform Team\n").decode(),
+           "blobStores[1].accountKey": "Azure-Key-1", "blobStores[2].credentialsJson": '{"private_key": "Gcs-Key-1"}'}
 
 
 def everything(smtp_port: int, tls_port: int) -> dict[str, Any]:
     return {
         "license": {},
+        "blobStores": [
+            {"name": "group-member", "type": "file"},
+            {"name": "azure-store", "type": "azure", "accountName": "nexusstore", "containerName": "nexus-blobs",
+             "authenticationMethod": "ACCOUNTKEY"},
+            {"name": "gcs-store", "type": "google", "bucket": "nexus-blobs", "region": "us-central1",
+             "authenticationMethod": "accountKey"},
+            {"name": "spread", "type": "group", "members": ["group-member"], "fillPolicy": "roundRobin"},
+        ],
         "http": {"userAgentSuffix": "platform", "timeoutSeconds": 30, "nonProxyHosts": ["*.corp.example.com"],
                  "httpsProxy": {"host": "proxy.corp.example.com", "port": 3128, "auth": {"username": "nexus"}}},
         "email": {"host": "127.0.0.1", "port": smtp_port, "username": "nexus", "fromAddress": "nexus@example.com",
@@ -64,6 +73,8 @@ def test_every_setting_converges_on_3_94_pro_and_each_drift_is_seen(workspace, n
         assert state["email"]["password"] == "Smtp-Secret-1" and state["iq"]["password"] == "Iq-Secret-1"
         assert state["crowd"]["applicationPassword"] == "Crowd-Secret-1"
         assert state["license"]["contactName"] == "Platform Team"
+        assert state["blobstores"]["azure-store"]["_accountKey"] == "Azure-Key-1"
+        assert state["blobstores"]["spread"]["members"] == ["group-member"]
         assert sorted(c["fingerprint"] for c in state["truststore"].values()) == \
             sorted((fingerprint_of(CA.pem), fingerprint_of(LEAF.pem)))
         assert changed_steps(workspace.preview_json()) == []  # a second preview is empty
@@ -89,6 +100,13 @@ def test_every_setting_converges_on_3_94_pro_and_each_drift_is_seen(workspace, n
         assert nexus.rest("POST", "/v1/security/ip-allowlist/entries", nexus.password,
                           {"ipOrCidr": "203.0.113.7"}).status_code == 201
         merged(nexus, "/v1/iq", showLink=True)
+        azure = nexus.rest("GET", "/v1/blobstores/azure/azure-store", nexus.password).json()
+        azure["bucketConfiguration"]["containerName"] = "moved-blobs"
+        assert nexus.rest("PUT", "/v1/blobstores/azure/azure-store", nexus.password, azure).status_code == 204
+        gcs = nexus.rest("GET", "/v1/blobstores/google/gcs-store", nexus.password).json()
+        gcs["bucketConfiguration"]["bucket"]["prefix"] = "moved"
+        assert nexus.rest("PUT", "/v1/blobstores/google/gcs-store", nexus.password, gcs).status_code == 204
+        merged(nexus, "/v1/blobstores/group/spread", fillPolicy="writeToFirst")
         other = nexus.http.post(f"{nexus.url}/service/rest/v1/system/license", data=b"contactName=Someone Else\n",
                                 headers={"Content-Type": "application/octet-stream"}, auth=("admin", nexus.password))
         assert other.status_code == 200
@@ -97,7 +115,8 @@ def test_every_setting_converges_on_3_94_pro_and_each_drift_is_seen(workspace, n
         assert found.code == drift.EXIT_DRIFT, found.output
         report = {d["name"]: d for d in json.loads((tmp_path / "drift.json").read_text())["drift"]}
         assert set(report) == {"http", "email", "truststore-registry-ca", "capability-baseurl", "crowd", "saml",
-                               "user-tokens", "ssrf-protection", "ip-allowlist", "iq", "license"}, report
+                               "user-tokens", "ssrf-protection", "ip-allowlist", "iq", "license", "azure-store",
+                               "gcs-store", "spread"}, report
         assert report["saml"]["change"] == "deleted" and report["truststore-registry-ca"]["change"] == "deleted"
         outputs.append(found.output)
 
@@ -128,6 +147,9 @@ def test_the_same_stack_on_3_86_community_fails_at_preview_naming_what_it_lacks(
         "security.userTokens": "User tokens (/v1/security/user-tokens) is only in Nexus Pro",
         "security.ssrfProtection": "SSRF protection settings (/v1/security/ssrf-protection) is only in Nexus 3.92 or later",
         "security.ipAllowlist": "The IP allow list (/v1/security/ip-allowlist) is only in Nexus Pro 3.94 or later",
+        "blobStores[1]": "Azure blob stores (/v1/blobstores/azure) is only in Nexus Pro",
+        "blobStores[2]": "Google Cloud blob stores (/v1/blobstores/google) is only in Nexus Pro 3.77 or later",
+        "blobStores[3]": "Group blob stores (/v1/blobstores/group) is only in Nexus Pro",
     }
     problems = [line.strip()[2:] for line in result.output.splitlines() if line.strip().startswith("- ")]
     named = {p.split(":", 1)[0] for p in problems}
