@@ -22,6 +22,7 @@ from components.stack_config import StackConfig
 from nexusctl.adopt import secret_paths, stack_values
 from nexusctl.inventory import read_inventory
 from tests.emulator.testing import ADMIN_PASSWORD, Emulators, Nexus
+from tests.local_servers import SmtpServer
 
 PRO94 = ("3.94.0", "pro")
 IDP_METADATA = ('<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com">'
@@ -356,3 +357,21 @@ def test_adopt_writes_each_setting_as_config_that_reads_back_clean(pro: Nexus) -
         settings_id = provider.object_id(spec)
         assert not provider.diff(settings_id, provider.read(settings_id, spec).inputs, spec).changes, name
         provider.delete(settings_id, spec)
+
+
+@pytest.mark.parametrize("version", ["3.86.2", "3.94.0"])
+def test_email_verify_reads_success_and_failure_whatever_the_release_answers(emulators: Emulators, version: str) -> None:
+    """A failed send is 200 up to 3.93 and 400 from 3.94 (the 3.94.0 spec); both are "not sent"
+    with Nexus's reason, and a malformed address is Nexus's own words."""
+    nexus = emulators.get(version, "community")
+    client = nexus_client.NexusClient(nexus_client.Connection.from_settings({"url": nexus.base_url}, ADMIN_PASSWORD))
+    with SmtpServer() as smtp:
+        assert nexus.put("/v1/email", {"enabled": True, "host": "127.0.0.1", "port": smtp.port,
+                                       "fromAddress": "nexus@example.com"}).status_code == 204
+        assert email_server.verify(client, "ops@example.com") == {"success": True, "reason": ""}
+        assert [m.recipients for m in smtp.mails] == [["ops@example.com"]]
+        port = smtp.port
+    failed = email_server.verify(client, "ops@example.com")  # nobody listens there any more
+    assert failed == {"success": False, "reason": f"Sending the email to the following server failed : 127.0.0.1:{port}"}
+    assert email_server.verify(client, "ops") == {"success": False,
+                                                  "reason": "Missing final '@domain' in string ``ops''"}
