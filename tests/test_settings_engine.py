@@ -41,7 +41,8 @@ def everything(smtp_port: int, tls_port: int) -> dict[str, Any]:
                  "httpsProxy": {"host": "proxy.corp.example.com", "port": 3128, "auth": {"username": "nexus"}}},
         "email": {"host": "127.0.0.1", "port": smtp_port, "username": "nexus", "fromAddress": "nexus@example.com",
                   "subjectPrefix": "[nexus]"},
-        "truststore": [{"name": "registry-ca", "pem": CA.pem},
+        "tls": {"hostnames": ["localhost"]},  # the stack's own CA, for the trust store's fromStack
+        "truststore": [{"name": "registry-ca", "pem": CA.pem}, {"name": "stack-ca", "fromStack": True},
                        {"name": "registry", "fetch": {"host": "127.0.0.1", "port": tls_port},
                         "fingerprint": fingerprint_of(LEAF.pem)}],
         "capabilities": [{"type": "baseurl", "properties": {"url": "https://nexus.example.com"}}],
@@ -75,8 +76,9 @@ def test_every_setting_converges_on_3_94_pro_and_each_drift_is_seen(workspace, n
         assert state["license"]["contactName"] == "Platform Team"
         assert state["blobstores"]["azure-store"]["_accountKey"] == "Azure-Key-1"
         assert state["blobstores"]["spread"]["members"] == ["group-member"]
+        stack_ca = json.loads(workspace.pulumi("stack", "output", "caCertPem", "--json", check=True).stdout)
         assert sorted(c["fingerprint"] for c in state["truststore"].values()) == \
-            sorted((fingerprint_of(CA.pem), fingerprint_of(LEAF.pem)))
+            sorted((fingerprint_of(CA.pem), fingerprint_of(LEAF.pem), fingerprint_of(stack_ca)))
         assert changed_steps(workspace.preview_json()) == []  # a second preview is empty
 
         # Nexus sends mail through the configured server only when asked (never at up).
