@@ -197,7 +197,9 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
     return found
 
 
+# Read by adopt only: every Nexus carries capabilities of its own (outreach, health check, ...),
+# so one the config does not declare is no sign of a hand-made object for `unmanaged` to report.
 KIND = Kind(
-    name="capability", slug="capability", config_path=("capabilities",), schema=SCHEMA, id_key="type",
-    resource_types=(Capability,), declare=declare, problems=problems, inventory=inventory,
+    name="capability", config_path=("capabilities",), schema=SCHEMA, id_key="type",
+    resource_types=(Capability,), declare=declare, problems=problems, inventory=inventory, automation=True,
     facts=(Fact(FACT, read_types),), needs_server=needs_server)
