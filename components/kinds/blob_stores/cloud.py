@@ -30,11 +30,6 @@ class AzureBlobStoreProvider(BlobStoreProvider):
     write_only = (("accountKey",),)
     FIELDS = ("accountName", "containerName", "authenticationMethod", "accountKey", "softQuota")
 
-    def normalize(self, spec: Spec) -> Spec:
-        spec = self.with_defaults(spec)
-        return compact({"name": spec["name"], **{k: spec.get(k) for k in self.FIELDS},
-                        "adopt": bool(spec.get("adopt"))})
-
     def problems(self, spec: Spec) -> list[tuple[str, str]]:
         if spec["authenticationMethod"] == "ACCOUNTKEY" and not spec.get("accountKey"):
             return [("accountKey", "ACCOUNTKEY authentication needs the account key")]
@@ -61,11 +56,6 @@ class GoogleBlobStoreProvider(BlobStoreProvider):
     write_only = (("credentialsJson",),)
     FIELDS = ("bucket", "prefix", "region", "projectId", "authenticationMethod", "credentialsJson", "encryption",
               "softQuota")
-
-    def normalize(self, spec: Spec) -> Spec:
-        spec = self.with_defaults(spec)
-        return compact({"name": spec["name"], **{k: spec.get(k) for k in self.FIELDS},
-                        "adopt": bool(spec.get("adopt"))})
 
     def problems(self, spec: Spec) -> list[tuple[str, str]]:
         if spec["authenticationMethod"] == "accountKey" and not spec.get("credentialsJson"):
@@ -99,11 +89,7 @@ class GroupBlobStoreProvider(BlobStoreProvider):
     kind = "group blob store"
     resource_type = "nexus:GroupBlobStore"
     store_type = "group"
-
-    def normalize(self, spec: Spec) -> Spec:
-        spec = self.with_defaults(spec)
-        return compact({"name": spec["name"], "members": list(spec["members"]), "fillPolicy": spec["fillPolicy"],
-                        "softQuota": spec.get("softQuota"), "adopt": bool(spec.get("adopt"))})
+    FIELDS = ("members", "fillPolicy", "softQuota")
 
     def body(self, spec: Spec, server: Optional[ServerInfo] = None) -> dict[str, Any]:
         return {"name": spec["name"], "members": spec["members"], "fillPolicy": spec["fillPolicy"],

@@ -89,10 +89,16 @@ def quota_spec(doc: Mapping[str, Any], previous: Optional[Mapping[str, Any]] = N
 # --- providers ----------------------------------------------------------------------------------
 class BlobStoreProvider(NexusProvider):
     store_type = ""  # path segment and config type: file | s3 | azure | google | group
+    FIELDS: tuple[str, ...] = ()  # its fields besides the name, in config shape
 
     def with_defaults(self, spec: Spec) -> Spec:
         """The schema's defaults for a store of this type (the resource's spec has no `type`)."""
         return SCHEMA.with_defaults({**spec, "type": self.store_type})
+
+    def normalize(self, spec: Spec) -> Spec:
+        spec = self.with_defaults(spec)
+        return compact({"name": spec["name"], **{k: spec.get(k) for k in self.FIELDS},
+                        "adopt": bool(spec.get("adopt"))})
 
     def path(self, name: str) -> str:
         return f"{LIST_PATH}/{self.store_type}/{quote(name, safe='')}"
@@ -118,11 +124,7 @@ class FileBlobStoreProvider(BlobStoreProvider):
     kind = "file blob store"
     resource_type = "nexus:FileBlobStore"
     store_type = "file"
-
-    def normalize(self, spec: Spec) -> Spec:
-        spec = self.with_defaults(spec)
-        return compact({"name": spec["name"], "path": spec["path"], "softQuota": spec.get("softQuota"),
-                        "adopt": bool(spec.get("adopt"))})
+    FIELDS = ("path", "softQuota")
 
     def body(self, spec: Spec, server: Optional[ServerInfo] = None) -> dict[str, Any]:
         return {"name": spec["name"], "path": spec["path"], "softQuota": quota_body(spec)}
@@ -141,11 +143,6 @@ class S3BlobStoreProvider(BlobStoreProvider):
     FIELDS = ("bucket", "region", "prefix", "expirationDays", "accessKeyId", "secretAccessKey",
               "role", "sessionToken", "endpoint", "forcePathStyle", "signerType",
               "maxConnectionPoolSize", "encryption", "softQuota")
-
-    def normalize(self, spec: Spec) -> Spec:
-        spec = self.with_defaults(spec)
-        return compact({"name": spec["name"], **{k: spec.get(k) for k in self.FIELDS},
-                        "adopt": bool(spec.get("adopt"))})
 
     def body(self, spec: Spec, server: Optional[ServerInfo] = None) -> dict[str, Any]:
         """S3 bucket lifecycle (`expiration`) is a required part of the body up to 3.78 only."""
