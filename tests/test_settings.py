@@ -298,6 +298,8 @@ def test_fields_newer_than_the_release_are_refused(values: dict[str, Any], path:
      "not an IP address"),
     ({"security": {"ipAllowlist": {"mode": "ENFORCE", "entries": [{"ipOrCidr": "10.1.0.1/16"}]}}},
      "security.ipAllowlist.entries[0].ipOrCidr", "without host bits"),
+    ({"security": {"ipAllowlist": {"mode": "ENFORCE"}}}, "security.ipAllowlist.entries",
+     "ENFORCE with no entries refuses every client"),
     ({"security": {"realms": ["NexusAuthenticatingRealm"],
                    "crowd": {"url": "https://c", "applicationName": "n", "applicationPassword": "x"}}},
      "security.crowd.realmActive", "add Crowd to security.realms"),

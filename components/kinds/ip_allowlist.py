@@ -91,9 +91,12 @@ class IpAllowlist(NexusResource, provider=IpAllowlistProvider):
 
 def entry_problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
     """Nexus refuses addresses it cannot parse, ranges with host bits set, and duplicates."""
-    found = []
+    settings = section(values, CONFIG_PATH) or {}
+    found = [] if settings.get("mode") != "ENFORCE" or settings.get("entries") else [
+        Problem("security.ipAllowlist.entries", "ENFORCE with no entries refuses every client, this stack's own "
+                "calls included: list the addresses allowed (this stack's runner among them), or use MONITOR")]
     seen: dict[str, int] = {}
-    for i, entry in enumerate((section(values, CONFIG_PATH) or {}).get("entries") or []):
+    for i, entry in enumerate(settings.get("entries") or []):
         at, text = f"security.ipAllowlist.entries[{i}].ipOrCidr", str(entry["ipOrCidr"]).strip()
         try:
             ipaddress.ip_network(text, strict=True) if "/" in text else ipaddress.ip_address(text)
