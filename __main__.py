@@ -12,7 +12,7 @@ sdk_overhead.trim()                 # the SDK's per-resource costs we can spare 
 cfg = program.load_validated_config()
 
 nexus = build.stand_up(cfg)         # TLS material; the sonatype/nexus3 container when the stack runs one
-registry = program.declare(cfg, nexus.before_bootstrap, nexus.bootstrap_inputs)
+registry = program.declare(cfg, nexus.before_bootstrap, nexus.bootstrap_inputs, nexus.stack_ca_pem)
 # ^ the bootstrap, then every kind in components/kinds (KINDS): blob stores, cleanup policies, routing rules,
 #   repositories, realms, anonymous access, content selectors, privileges, roles, users, LDAP, tasks, webhooks
 nginx = build.reverse_proxy(cfg, nexus)   # one registry host name: pulls to the group, pushes to hosted

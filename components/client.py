@@ -79,7 +79,7 @@ class NexusClient:
         return TrustAdapter(self._tls_context, max_retries=retry, pool_connections=4, pool_maxsize=16)
 
     def request(self, method: str, path: str, *, json_body: Any = None, text_body: Optional[str] = None,
-                ok: Iterable[int] = (200, 201, 204), missing_ok: bool = False,
+                binary_body: Optional[bytes] = None, ok: Iterable[int] = (200, 201, 204), missing_ok: bool = False,
                 auth: bool = True, auth_fallback: bool = True) -> Optional[requests.Response]:
         """One call under /service/rest. Returns None for 404 when missing_ok; raises NexusError.
         `auth_fallback`: on a 401, use the admin password the bootstrap found working in this run."""
@@ -92,6 +92,9 @@ class NexusClient:
         elif text_body is not None:
             headers["Content-Type"] = "text/plain"
             data = text_body.encode()
+        elif binary_body is not None:  # a file as it is (the licence)
+            headers["Content-Type"] = "application/octet-stream"
+            data = binary_body
         try:
             response = self.session.request(method, url, data=data, headers=headers,
                                             timeout=self.connection.timeout,
@@ -106,7 +109,8 @@ class NexusClient:
             working = ANCHOR.working_password(self.connection)
             if working and working != self.connection.password:
                 return client_for(self.connection.with_password(working)).request(
-                    method, path, json_body=json_body, text_body=text_body, ok=ok, missing_ok=missing_ok,
+                    method, path, json_body=json_body, text_body=text_body, binary_body=binary_body, ok=ok,
+                    missing_ok=missing_ok,
                     auth_fallback=False)
         if response.status_code == 404 and missing_ok:
             return None

@@ -33,6 +33,7 @@ class Context:
     cfg: StackConfig
     bootstrap: pulumi.Resource
     declared: dict[str, Resources] = field(default_factory=dict)  # kind name -> its resources
+    stack_ca_pem: Optional[pulumi.Input[str]] = None  # the stack's CA (its TLS material), when it has one
 
     def of(self, kind: str) -> Resources:
         return self.declared.get(kind, {})

@@ -33,10 +33,12 @@ def load_validated_config() -> StackConfig:
 
 
 def declare(cfg: StackConfig, depends_on: Sequence[pulumi.Resource] = (),
-            bootstrap_inputs: Optional[Mapping[str, Any]] = None) -> Context:
+            bootstrap_inputs: Optional[Mapping[str, Any]] = None,
+            stack_ca_pem: Optional[pulumi.Input[str]] = None) -> Context:
     """The registry itself: the bootstrap (after the stand-up's `depends_on`, with its
-    `bootstrap_inputs`), then every kind in table order."""
-    ctx = Context(cfg, bootstrap.declare(cfg, depends_on, bootstrap_inputs))
+    `bootstrap_inputs`), then every kind in table order (the trust store may take the stack's
+    CA, `stack_ca_pem`)."""
+    ctx = Context(cfg, bootstrap.declare(cfg, depends_on, bootstrap_inputs), stack_ca_pem=stack_ca_pem)
     for kind in KINDS:
         ctx.declared[kind.name] = kind.declare(ctx)
     return ctx

@@ -21,6 +21,8 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("adminPassword",),
     ("blobStores", "*", "secretAccessKey"),
     ("blobStores", "*", "sessionToken"),
+    ("blobStores", "*", "accountKey"),
+    ("blobStores", "*", "credentialsJson"),
     ("repositories", "*", "authentication", "password"),
     ("security", "passwords", "*"),
     ("security", "ldap", "*", "authPassword"),
@@ -28,6 +30,12 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("tls", "keystorePassword"),
     ("tls", "ca", "keyPem"),
     ("nexus", "tls", "clientKeyPem"),
+    ("http", "httpProxy", "auth", "password"),
+    ("http", "httpsProxy", "auth", "password"),
+    ("email", "password"),
+    ("security", "crowd", "applicationPassword"),
+    ("iq", "password"),
+    ("license", "fileBase64"),
 )
 
 

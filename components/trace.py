@@ -32,8 +32,10 @@ PREFIX = "nexus-trace:"
 MASK = "[secret]"
 MAX_BODY = 2000  # characters of a body shown at level 2
 # Field names whose values are secrets in any Nexus body: passwords (users, proxies, LDAP, SMTP,
-# HTTP proxy), S3 keys and session tokens, bearer tokens, webhook secrets, private keys.
-SECRET_NAME = re.compile(r"pass(word|phrase)|secret|token|credential|private|keypem|authorization|accesskey",
+# HTTP proxy), S3 keys and session tokens, Azure and Google account keys, bearer tokens, webhook
+# secrets, private keys.
+SECRET_NAME = re.compile(r"pass(word|phrase)|secret|token|credential|private|keypem|authorization|accesskey"
+                         r"|accountkey",
                          re.IGNORECASE)
 _LOCK = threading.Lock()
 

@@ -83,6 +83,8 @@ def secret_paths(inventory: Inventory) -> list[tuple[str, str]]:
         for index, obj in enumerate(adopted):
             for path, what in obj.secrets:
                 found.append((format_path((*section, index, *path.split("."))), f"{what} of {obj.kind} '{obj.name}'"))
+    for section, secrets in inventory.setting_secrets.items():  # one-per-server settings (email, http, ...)
+        found += [(format_path((*section, *path.split("."))), what) for path, what in secrets]
     return found
 
 

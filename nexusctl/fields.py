@@ -15,7 +15,8 @@ MASK = "[secret]"
 # Field names whose values are secrets wherever they appear (the engine already prints
 # `[secret]` for values it knows as secret; this covers any that reach it in plain form).
 SECRET_FIELDS = frozenset({"password", "adminPassword", "secretAccessKey", "sessionToken", "authPassword",
-                           "secret", "keystorePassword", "keyPem", "keystoreBase64"})
+                           "secret", "keystorePassword", "keyPem", "keystoreBase64", "applicationPassword",
+                           "accountKey", "credentialsJson", "fileBase64"})
 # How `pulumi stack export` writes a secret: {SECRET_SIGNATURE_KEY: SECRET_SIGNATURE, "ciphertext": …}.
 SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
 # How `preview --json` writes a value only known after the apply (an output of another resource).

@@ -31,6 +31,8 @@ class Inventory:
     objects: list[Found] = field(default_factory=list)
     # One-per-server settings (realms, anonymous access) that differ from a fresh server's, by section.
     settings: dict[tuple[str, ...], Any] = field(default_factory=dict)
+    # Their secrets Nexus never answers (path inside the section, what it is), by section.
+    setting_secrets: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = field(default_factory=dict)
     version: tuple[int, int, int] = (0, 0, 0)
     pro: bool = False
 
@@ -46,6 +48,7 @@ def read_inventory(client: NexusClient, automation: bool = False) -> Inventory:
         found = kind.inventory(client, info)
         if kind.singleton:
             inventory.settings.update({f.section: f.item for f in found if f.item is not None})
+            inventory.setting_secrets.update({f.section: f.secrets for f in found if f.item is not None and f.secrets})
         else:
             inventory.objects += found
     return inventory

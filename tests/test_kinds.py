@@ -33,6 +33,17 @@ from components.schema import Fragment, applicable
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS_DIR = ROOT / "components" / "kinds"
+# A certificate for the trust store's row (its fingerprint is the id normalize computes).
+TEST_CA_PEM = """-----BEGIN CERTIFICATE-----
+MIIBFzCBv6ADAgECAgEBMAoGCCqGSM49BAMCMBYxFDASBgNVBAMMC1Rlc3QgUm93
+IENBMB4XDTI2MDEwMTAwMDAwMFoXDTM1MTIzMDAwMDAwMFowFjEUMBIGA1UEAwwL
+VGVzdCBSb3cgQ0EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATj21VDoRIJNE99
+BGzDCu80D3hUnHEur2nMGNljrE2QzG0xAtIEz9SOi/OYPjjG6pNDkrDpY98zzLUh
+q7eT4FqiMAoGCCqGSM49BAMCA0cAMEQCIDegB35sa7pgzrgmMQPR2op28e2ayqr3
+QwP47X38yRqxAiBDsweVHXVflPcDX1JUJIi11Vw1ySJ2bIOV9Ab2CJdcYg==
+-----END CERTIFICATE-----
+"""
+TEST_CA_FINGERPRINT = "FF:02:81:34:A6:48:75:B6:BF:6D:63:F5:C8:25:31:CB:43:B2:AE:19"
 LEGACY_PICKLES: dict[str, str] = json.loads((Path(__file__).parent / "fixtures" / "legacy-pickles.json").read_text())
 
 
@@ -113,6 +124,11 @@ def test_schemas_are_composed_from_the_fragments():
 REQUIRED_ONLY: dict[str, tuple[Any, tuple[str, ...], Mapping[str, Any]]] = {
     "nexus:FileBlobStore": ({"name": "store", "type": "file"}, ("type", "protect"), {}),
     "nexus:S3BlobStore": ({"name": "store", "type": "s3", "bucket": "a-bucket"}, ("type", "protect"), {}),
+    "nexus:AzureBlobStore": ({"name": "store", "type": "azure", "accountName": "account", "containerName": "blobs",
+                              "authenticationMethod": "MANAGEDIDENTITY"}, ("type", "protect"), {}),
+    "nexus:GoogleBlobStore": ({"name": "store", "type": "google", "bucket": "a-bucket"}, ("type", "protect"), {}),
+    "nexus:GroupBlobStore": ({"name": "store", "type": "group", "members": ["a"], "fillPolicy": "roundRobin"},
+                             ("type", "protect"), {}),
     "nexus:CleanupPolicy": ({"name": "old", "lastDownloadedDays": 30}, (), {}),
     "nexus:RoutingRule": ({"name": "library", "mode": "ALLOW", "matchers": ["^/v2/library/"]}, (), {}),
     "nexus:DockerHostedRepository": ({"name": "hosted", "type": "hosted"}, ("type", "protect"), {}),
@@ -131,12 +147,24 @@ REQUIRED_ONLY: dict[str, tuple[Any, tuple[str, ...], Mapping[str, Any]]] = {
     "nexus:Task": ({"name": "compact", "type": "blobstore.compact"}, (), {}),
     "nexus:CleanupService": ({"name": "Cleanup service", "type": "repository.cleanup"}, (), {}),
     "nexus:Webhook": ({"name": "audit", "url": "https://hooks.example/nexus", "events": ["audit"]}, (), {}),
+    "nexus:HttpSettings": ({}, (), {}),
+    "nexus:EmailServer": ({"host": "smtp.example.com", "fromAddress": "nexus@example.com"}, (), {}),
+    "nexus:TrustedCertificate": ({"name": "ca", "pem": TEST_CA_PEM}, (), {}),
+    "nexus:Crowd": ({"url": "https://crowd.example", "applicationName": "nexus", "applicationPassword": "pw"}, (), {}),
+    "nexus:Saml": ({"idpMetadata": "<md/>", "usernameAttribute": "uid"}, (), {}),
+    "nexus:UserTokens": ({}, (), {}),
+    "nexus:SsrfProtection": ({}, (), {}),
+    "nexus:IpAllowlist": ({"mode": "MONITOR"}, (), {}),
+    "nexus:IqServer": ({"url": "https://iq.example", "username": "nexus", "password": "pw"}, (), {}),
+    "nexus:License": ({"fileBase64": "bGljZW5jZQ=="}, (), {}),
+    "nexus:Capability": ({"type": "baseurl"}, (), {}),
 }
 # Resources that are no config entry of their own.
 NO_ENTRY = {"nexus:LdapOrder": "the order of the security.ldap entries, not an entry"}
 # Fields a provider computes from the others (not defaults): what it must compute for the rows above.
 COMPUTED: dict[str, Mapping[str, Any]] = {
     "nexus:Webhook": {"type": "global"},  # no repository: a global webhook (the capability type)
+    "nexus:TrustedCertificate": {"fingerprint": TEST_CA_FINGERPRINT},  # the certificate's id, from its PEM
 }
 
 
@@ -255,7 +283,9 @@ def test_normalize_follows_the_schema_when_its_defaults_change(resource_type, mo
         expected.pop("adopt")
     expected.update(COMPUTED.get(resource_type, {}))
     assert after == expected
-    assert after != before or before == {**_spec(resource_type), "adopt": False}  # there were defaults to change
+    # there were defaults to change (a singleton has no adopt)
+    assert after != before or before == {**_spec(resource_type), **({} if row.singleton else {"adopt": False}),
+                                         **COMPUTED.get(resource_type, {})}
 
 
 def test_a_second_literal_default_would_be_found():

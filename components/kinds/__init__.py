@@ -18,10 +18,15 @@ from ..resource import ProvidedResource, StableProvider, use_locator
 from ..standup.bootstrap import Bootstrap
 from ..standup.deployment_check import DeploymentCheck
 from ..standup.tls_material import TlsMaterial
-from . import (anonymous, blob_stores, cleanup_policies, content_selectors, ldap, privileges, realms, repositories,
-               roles, routing_rules, tasks, users, webhooks)
+from . import (anonymous, blob_stores, capabilities, cleanup_policies, content_selectors, crowd, email_server, http_settings,
+               ip_allowlist, iq_server, ldap, license, privileges, realms, repositories, roles, routing_rules, saml,
+               ssrf_protection, tasks, truststore, user_tokens, users, webhooks)
 
 KINDS: tuple[Kind, ...] = (
+    license.KIND,  # first: a licence decides what the rest may use
+    http_settings.KIND,  # before the proxy repositories that reach remotes through it
+    email_server.KIND,
+    truststore.KIND,  # before what reaches remotes with it (proxy repositories, LDAP, SMTP)
     blob_stores.KIND,
     cleanup_policies.KIND,
     routing_rules.KIND,
@@ -33,8 +38,15 @@ KINDS: tuple[Kind, ...] = (
     roles.KIND,
     users.KIND,
     ldap.KIND,
+    crowd.KIND,
+    saml.KIND,
+    user_tokens.KIND,
+    ssrf_protection.KIND,
+    ip_allowlist.KIND,
+    iq_server.KIND,
     tasks.KIND,
     webhooks.KIND,
+    capabilities.KIND,  # after webhooks: the same capabilities list, read once
 )
 # Resources of the stand-up (components/standup) with providers of their own: not Nexus objects.
 STAND_UP_RESOURCES: tuple[type[ProvidedResource], ...] = (Bootstrap, TlsMaterial, DeploymentCheck)

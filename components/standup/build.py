@@ -40,6 +40,11 @@ class StandUp:
         return [r for r in (self.container,) if r is not None]
 
     @property
+    def stack_ca_pem(self) -> Optional[pulumi.Output[str]]:
+        """The stack's CA certificate (generated or supplied), for the trust store."""
+        return self.tls.ca_cert_pem if self.tls is not None else None
+
+    @property
     def bootstrap_inputs(self) -> dict[str, Any]:
         """What the bootstrap needs from the stand-up: a refused connection right after the
         container (re)started means "still starting", and the CA to trust."""

@@ -1,4 +1,4 @@
-"""Blob stores: where repositories keep their bytes (a directory, or an S3 bucket).
+"""File and S3 blob stores, and what every blob store provider shares (typed paths, soft quotas).
 
 Nexus's list endpoint does not carry a file store's path or an S3 store's bucket settings, so
 each store is read with its own typed GET; a store of the other type at that name reads as
@@ -18,14 +18,13 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 from urllib.parse import quote
 
-from ..client import NexusClient, ServerInfo
-from ..kind import Context, Found, Kind, Resources, after, config_entry, list_fact
-from ..problems import KnownNames, Problem, ServerFacts, Values, duplicate_name_problems
-from ..provider import NexusProvider, Spec, compact
-from ..resource import NexusResource
-from ..schema import Fragment
+from ...client import NexusClient, ServerInfo
+from ...problems import KnownNames, Problem, ServerFacts
+from ...provider import NexusProvider, Spec, compact
+from ...resource import NexusResource
+from ...schema import Fragment
 
-SCHEMA = Fragment.beside(__file__)
+SCHEMA = Fragment.beside(__file__, "blob_stores")
 LIST_PATH = "/v1/blobstores"
 DEFAULT_BLOB_STORE = "default"  # every Nexus has it from first start
 FACT = "blob_stores"  # lower-cased names of the server's blob stores
@@ -88,12 +87,18 @@ def quota_spec(doc: Mapping[str, Any], previous: Optional[Mapping[str, Any]] = N
 
 
 # --- providers ----------------------------------------------------------------------------------
-class _BlobStoreProvider(NexusProvider):
-    store_type = ""  # path segment and config type: file | s3
+class BlobStoreProvider(NexusProvider):
+    store_type = ""  # path segment and config type: file | s3 | azure | google | group
+    FIELDS: tuple[str, ...] = ()  # its fields besides the name, in config shape
 
     def with_defaults(self, spec: Spec) -> Spec:
         """The schema's defaults for a store of this type (the resource's spec has no `type`)."""
         return SCHEMA.with_defaults({**spec, "type": self.store_type})
+
+    def normalize(self, spec: Spec) -> Spec:
+        spec = self.with_defaults(spec)
+        return compact({"name": spec["name"], **{k: spec.get(k) for k in self.FIELDS},
+                        "adopt": bool(spec.get("adopt"))})
 
     def path(self, name: str) -> str:
         return f"{LIST_PATH}/{self.store_type}/{quote(name, safe='')}"
@@ -115,15 +120,11 @@ class _BlobStoreProvider(NexusProvider):
         raise NotImplementedError
 
 
-class FileBlobStoreProvider(_BlobStoreProvider):
+class FileBlobStoreProvider(BlobStoreProvider):
     kind = "file blob store"
     resource_type = "nexus:FileBlobStore"
     store_type = "file"
-
-    def normalize(self, spec: Spec) -> Spec:
-        spec = self.with_defaults(spec)
-        return compact({"name": spec["name"], "path": spec["path"], "softQuota": spec.get("softQuota"),
-                        "adopt": bool(spec.get("adopt"))})
+    FIELDS = ("path", "softQuota")
 
     def body(self, spec: Spec, server: Optional[ServerInfo] = None) -> dict[str, Any]:
         return {"name": spec["name"], "path": spec["path"], "softQuota": quota_body(spec)}
@@ -133,7 +134,7 @@ class FileBlobStoreProvider(_BlobStoreProvider):
                         "softQuota": quota_spec(doc, previous.get("softQuota"))})
 
 
-class S3BlobStoreProvider(_BlobStoreProvider):
+class S3BlobStoreProvider(BlobStoreProvider):
     kind = "S3 blob store"
     resource_type = "nexus:S3BlobStore"
     store_type = "s3"
@@ -142,11 +143,6 @@ class S3BlobStoreProvider(_BlobStoreProvider):
     FIELDS = ("bucket", "region", "prefix", "expirationDays", "accessKeyId", "secretAccessKey",
               "role", "sessionToken", "endpoint", "forcePathStyle", "signerType",
               "maxConnectionPoolSize", "encryption", "softQuota")
-
-    def normalize(self, spec: Spec) -> Spec:
-        spec = self.with_defaults(spec)
-        return compact({"name": spec["name"], **{k: spec.get(k) for k in self.FIELDS},
-                        "adopt": bool(spec.get("adopt"))})
 
     def body(self, spec: Spec, server: Optional[ServerInfo] = None) -> dict[str, Any]:
         """S3 bucket lifecycle (`expiration`) is a required part of the body up to 3.78 only."""
@@ -216,59 +212,3 @@ class S3BlobStore(NexusResource, provider=S3BlobStoreProvider):
     protected = True
 
 
-RESOURCES = {"file": FileBlobStore, "s3": S3BlobStore}
-
-
-# --- the kind -----------------------------------------------------------------------------------
-def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
-    stores = values.get("blobStores") or []
-    found = [Problem(f"blobStores[{i}].secretAccessKey", "accessKeyId needs its secret key: pulumi config set "
-                     f"--secret --path 'blobStores[{i}].secretAccessKey' <key>")
-             for i, store in enumerate(stores)
-             if store["type"] == "s3" and store.get("accessKeyId") and not store.get("secretAccessKey")]
-    return (found + s3_expiration_problems(stores, server.version if server else None)
-            + duplicate_name_problems("blobStores", stores))
-
-
-def needs_server(values: Values) -> bool:
-    return any("expirationDays" in store for store in values.get("blobStores") or [])  # gone from Nexus 3.79
-
-
-def declare(ctx: Context) -> Resources:
-    out: Resources = {}
-    for i, item in enumerate(ctx.cfg.get("blobStores", [])):
-        spec = ctx.cfg.spec(("blobStores", i), {k: v for k, v in item.items() if k != "type"})
-        out[item["name"].lower()] = RESOURCES[item["type"]](item["name"], spec, protect=item.get("protect"),
-                                                            opts=after(ctx.bootstrap))
-    return out
-
-
-def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
-    """Every store but the built-in default one; stores of other types are listed with why."""
-    found = []
-    for summary in client.get_json(LIST_PATH) or []:
-        name, kind = str(summary["name"]), str(summary.get("type", "")).lower()
-        if name.lower() == DEFAULT_BLOB_STORE:
-            continue  # every Nexus has it; the config knows it without declaring it
-        resource = RESOURCES.get(kind)
-        if resource is None:
-            found.append(KIND.found(name, None, store_path(name), holds_data=True,
-                                    reason=f"a {summary.get('type')} blob store; this project manages file and S3 ones"))
-            continue
-        provider = resource.provider_class()
-        doc = client.get_json(provider.path(name)) or {}
-        entry = {"name": name, "type": kind, **config_entry(provider, provider.to_spec(doc, {"name": name}))}
-        secrets = []
-        security = (doc.get("bucketConfiguration") or {}).get("bucketSecurity") or {}
-        if security.get("accessKeyId"):
-            secrets.append(("secretAccessKey", "S3 secret access key"))
-        if security.get("sessionToken"):
-            secrets.append(("sessionToken", "S3 session token"))
-        found.append(KIND.found(name, entry, store_path(name), secrets, holds_data=True))
-    return found
-
-
-KIND = Kind(
-    name="blob store", slug="blobStore", config_path=("blobStores",), schema=SCHEMA,
-    resource_types=(FileBlobStore, S3BlobStore), declare=declare, problems=problems, inventory=inventory,
-    built_in=(DEFAULT_BLOB_STORE,), facts=(list_fact(FACT, LIST_PATH),), needs_server=needs_server)
