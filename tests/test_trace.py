@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import requests
+from pulumi.runtime import settings as pulumi_settings
 
 from components import trace
 from components.client import Connection, NexusClient, NexusError
@@ -20,6 +21,14 @@ from tests.harness import install_make, make, nexusctl
 USER_PASSWORD = "Robot-Secret-Pw-71"
 LINE = re.compile(r"^nexus-trace: (GET|POST|PUT|DELETE) https?://[\d.]+:\d+/service/rest/[^\s:]+"
                   r"( → \d{3} in \d+ ms| → no answer after \d+ ms: \w+|: retry \d+ after .+| (request|response) body: .+)$")
+
+
+@pytest.fixture(autouse=True)
+def outside_an_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trace lines go to the engine's log inside a Pulumi process, else to stderr. The mock-engine
+    tests (test_program_mocks, test_container) leave their mock engine in the SDK's process-wide
+    settings, so a later test in the same worker would log to it: these tests run outside one."""
+    monkeypatch.setattr(pulumi_settings.SETTINGS, "engine", None)
 
 
 @pytest.fixture
