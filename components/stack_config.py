@@ -22,6 +22,8 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("blobStores", "*", "secretAccessKey"),
     ("blobStores", "*", "sessionToken"),
     ("repositories", "*", "authentication", "password"),
+    *(("repositories", "*", block, field) for block in ("aptSigning", "yumSigning", "alpineSigning", "terraformSigning")
+      for field in ("keypair", "passphrase")),
     ("security", "passwords", "*"),
     ("security", "ldap", "*", "authPassword"),
     ("webhooks", "*", "secret"),
