@@ -22,7 +22,7 @@ from .checks import (PORTS_FACT, REPOSITORIES_FACT, blob_store_of, problems, ren
                      server_repositories)
 from .docker import PORT_FIELDS
 from .docker import RESOURCES as DOCKER_RESOURCES
-from .formats import DOCKER, config_format
+from .formats import DOCKER, block_names, config_format, releases
 from .generic import RESOURCES as FORMAT_RESOURCES
 from .generic import FormatBlocks, adoptable
 from .providers import LIST_PATH, SCHEMA, repository_path
@@ -128,10 +128,12 @@ def entry_secrets(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The secrets an adopted entry needs and Nexus never answers."""
     secrets = [("authentication.password", "password of the remote repository")] \
         if (entry.get("authentication") or {}).get("type") else []
-    for block in ("aptSigning", "yumSigning", "alpineSigning", "terraformSigning"):
-        if block in entry or (block == "aptSigning" and entry["type"] == "hosted" and entry.get("format") == "apt"):
-            secrets += [(f"{block}.keypair", "the signing key pair (armored private key)"),
-                        (f"{block}.passphrase", "the signing key's passphrase")]
+    fmt, repo_type = entry.get("format", DOCKER), entry["type"]
+    for block in block_names(fmt, repo_type):
+        if block.endswith("Signing") and (block in entry or any(api.block_required(fmt, repo_type, block)
+                                                                 for api in releases() if api.offers(fmt, repo_type))):
+            secrets.append((f"{block}.keypair", "the signing key pair (armored private key; Nexus never answers it)"))
+            secrets.append((f"{block}.passphrase", "the signing key's passphrase, if it has one"))
     return secrets
 
 

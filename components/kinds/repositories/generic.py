@@ -27,8 +27,9 @@ class FormatBlocks(RepositoryProvider):
     blocks: ClassVar[tuple[str, ...]] = ()
 
     def fields(self, entry: Mapping[str, Any]) -> Spec:
+        # An empty block says nothing (Pulumi keeps no empty objects either).
         return {**super().fields(entry), **{b: copy.deepcopy(dict(entry[b])) for b in self.blocks
-                                            if isinstance(entry.get(b), Mapping)}}
+                                            if isinstance(entry.get(b), Mapping) and entry[b]}}
 
     def add_body(self, body: dict[str, Any], spec: Spec, server: Optional[ServerInfo]) -> dict[str, Any]:
         body = super().add_body(body, spec, server)
@@ -39,7 +40,7 @@ class FormatBlocks(RepositoryProvider):
         out = super().fields_from(doc, previous)
         for block in self.blocks:
             managed = previous.get(block)
-            if not isinstance(managed, Mapping):
+            if not isinstance(managed, Mapping) or not managed:
                 continue  # not in the config: not managed
             if block in NEVER_ANSWERED:
                 out[block] = copy.deepcopy(dict(managed))
@@ -52,8 +53,9 @@ class FormatBlocks(RepositoryProvider):
 
 def adoptable(provider: FormatBlocks, doc: Mapping[str, Any], name: str) -> Spec:
     """A server document as a spec with every answered block field (adopt writes them out)."""
-    blocks = {b: {k: v for k, v in (doc.get(b) or {}).items() if v is not None}
+    blocks = {b: {k: v for k, v in doc[b].items() if v is not None}
               for b in provider.blocks if isinstance(doc.get(b), Mapping)}
+    blocks = {b: fields for b, fields in blocks.items() if fields}
     return provider.to_spec(doc, {"name": name, **blocks})
 
 
