@@ -108,10 +108,11 @@ def format_entry(fmt: str, repo_type: str, name: str, members: tuple[str, ...] =
 
 def every_format(offered: dict[str, list[str]]) -> list[dict[str, Any]]:
     """One repository of every format and type offered (format -> types), docker included
-    (on its own connector ports); each group has the format's hosted or proxy one as member."""
+    (on its own connector ports); each group has the format's hosted and proxy ones as members.
+    Names are `all-<format>-<type>`: Nexus ships maven-central, nuget-group, ... of its own."""
     repos: list[dict[str, Any]] = []
     for fmt, types in sorted(offered.items()):
-        names = {t: f"{fmt}-{t}" for t in types}
+        names = {t: f"all-{fmt}-{t}" for t in types}
         for repo_type in types:
             if repo_type == "group":
                 continue
