@@ -120,7 +120,9 @@ def _required_problems(at: str, entry: Mapping[str, Any], api: ReleaseApi, where
         value = entry.get(block)
         if not isinstance(value, Mapping):
             if api.block_required(fmt, repo_type, block):
-                problems.append(Problem(f"{at}.{block}", f"{where} needs {block} settings for {fmt} {repo_type} "
+                # A signing block is its secrets: the problem is where `config set --secret` writes.
+                path = f"{at}.{block}" + (f".{fields[0]}" if fields and fields[0] in secret_fields(block) else "")
+                problems.append(Problem(path, f"{where} needs {block} settings for {fmt} {repo_type} "
                                         f"repositories" + (f" (with {', '.join(fields)})" if fields else "")
                                         + _how(at, block, fields)))
             continue
