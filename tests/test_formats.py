@@ -12,15 +12,18 @@ import copy
 import importlib.util
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import pytest
 
 from components import client as nexus_client
+from components.config import validate
+from components.problems import ServerFacts
+from components.stack_config import StackConfig
 from components.kinds.repositories import KIND, RESOURCES
 from components.kinds.repositories.formats import DOCKER, api_for, parse_version
 from tests.emulator.testing import ADMIN_PASSWORD, Emulators, Nexus
-from tests.samples import SIGNING_BLOCKS, format_entry
+from tests.samples import SIGNING_BLOCKS, every_format, format_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASES = ("3.86.2", "3.94.0")
@@ -179,3 +182,75 @@ def test_program_copy_of_the_specs_is_up_to_date():
     stale = sorted(name for name in {*wanted, *present} if wanted.get(name) != present.get(name))
     assert stale == [], f"out of date: {stale}; run python scripts/openapi_subset.py --program"
     assert len(wanted) == 3
+
+
+# --- the config checks, before any write --------------------------------------------------------
+def problems_of(repos: list[dict[str, Any]], version: Optional[tuple[int, int, int]] = None,
+                **extra: Any) -> list[str]:
+    cfg = StackConfig({"nexus": {"url": "http://127.0.0.1:8081"}, "adminPassword": "an-admin-password",
+                       "repositories": repos, **extra}, frozenset({"adminPassword", "repositories"}))
+    return [str(p) for p in validate(cfg, ServerFacts(version, False) if version else None)]
+
+
+HOSTED_RAW = {"name": "files", "type": "hosted", "format": "raw"}
+BAD_CONFIGS = [
+    ("format the release lacks", [{"name": "s", "type": "hosted", "format": "swift"}], (3, 86, 2),
+     "repositories[0].format: Nexus 3.86.2 has no swift repositories; the API of Nexus 3.94.0 has swift hosted"),
+    ("type no release has", [{"name": "c", "type": "hosted", "format": "cocoapods"}], (3, 94, 0),
+     "repositories[0].type: Nexus has no cocoapods hosted repositories in any release this program knows"),
+    ("type the release lacks", [{"name": "c", "type": "hosted", "format": "conda"}], (3, 86, 2),
+     "repositories[0].type: Nexus 3.86.2 has no conda hosted repositories (the API of Nexus 3.94.0 has them"),
+    ("unknown block field", [{**HOSTED_RAW, "raw": {"disposition": "INLINE"}}], None,
+     "repositories[0].raw: 'disposition' was unexpected (unknown field). Allowed here: contentDisposition, "),
+    ("block field of a later release", [{**HOSTED_RAW, "raw": {"forwardQueryParameters": True}}], (3, 86, 2),
+     "repositories[0].raw.forwardQueryParameters: Nexus 3.86.2 has no raw.forwardQueryParameters (the API of "
+     "Nexus 3.94.0 has it)"),
+    ("block a release dropped", [{"name": "n", "type": "proxy", "format": "npm", "remoteUrl": "https://registry.npmjs.org",
+                                  "npm": {"removeQuarantined": True}}], (3, 94, 0),
+     "repositories[0].npm: Nexus 3.94.0 has no npm settings for npm proxy repositories (Nexus 3.86.2 was the last"),
+    ("wrong enum", [{"name": "m", "type": "hosted", "format": "maven", "maven": {"versionPolicy": "release"}}], None,
+     "repositories[0].maven.versionPolicy: 'release' is not one of RELEASE, SNAPSHOT, MIXED"),
+    ("out of range", [{"name": "y", "type": "hosted", "format": "yum", "yum": {"repodataDepth": 9}}], None,
+     "repositories[0].yum.repodataDepth: 9 is greater than the maximum of 5"),
+    ("required block", [{"name": "a", "type": "proxy", "format": "apt", "remoteUrl": "https://deb.debian.org/debian"}],
+     (3, 94, 0), "repositories[0].apt: Nexus 3.94.0 needs apt settings for apt proxy repositories (with distribution"),
+    ("required signing key", [{"name": "a", "type": "hosted", "format": "apt", "apt": {"distribution": "bookworm"}}],
+     (3, 94, 0), "repositories[0].aptSigning.keypair: Nexus 3.94.0 needs aptSigning settings for apt hosted "
+     "repositories (with keypair): pulumi config set --secret --path 'repositories[0].aptSigning.keypair'"),
+    ("docker field on another format", [{**HOSTED_RAW, "httpPort": 8090}], None,
+     "repositories[0]: 'httpPort' was unexpected (unknown field): httpPort is for docker repositories only"),
+    ("member of another format", [HOSTED_RAW, {"name": "g", "type": "group", "format": "npm", "members": ["files"]}],
+     None, "repositories[1].members[0]: 'files' is a raw repository; a npm group takes npm members only"),
+    ("writableMember where the format has none", [HOSTED_RAW, {"name": "g", "type": "group", "format": "raw",
+                                                               "members": ["files"], "writableMember": "files"}],
+     (3, 94, 0), "repositories[1].writableMember: Nexus 3.94.0 has no writableMember for raw groups"),
+    ("one port space for docker and oci", [{"name": "o", "type": "hosted", "format": "oci", "oci": {"httpPort": 8090}},
+                                           {"name": "d", "type": "hosted", "httpPort": 8090}], (3, 94, 0),
+     "repositories[1].httpPort: port 8090 is already used by repositories[0].oci.httpPort (o)"),
+    ("cleanup policy of another format", [{**HOSTED_RAW, "cleanupPolicies": ["old-images"]}], None,
+     "repositories[0].cleanupPolicies[0]: cleanup policy 'old-images' is for docker repositories and this is a raw one"),
+    ("anonymous docker pull of a raw repository", [HOSTED_RAW], None,
+     "security.anonymousPull[0]: 'files' is a raw repository; anonymousPull sets up docker's anonymous token pull"),
+    ("docker GC of a raw repository", [HOSTED_RAW], None,
+     "retention[0].repositories[0]: 'files' is a raw repository; the retention preset runs docker's GC task"),
+    ("release from the container image without a server", [{"name": "s", "type": "proxy", "format": "swift",
+                                                            "remoteUrl": "https://swift.example.org"}], None,
+     "repositories[0].format: Nexus 3.86.2 (container.image) has no swift repositories"),
+]
+EXTRA = {"cleanup policy of another format": {"cleanupPolicies": [{"name": "old-images", "lastDownloadedDays": 9}]},
+         "anonymous docker pull of a raw repository": {"security": {"anonymousPull": ["files"]}},
+         "docker GC of a raw repository": {"retention": [{"repositories": ["files"], "lastDownloadedDays": 30}]},
+         "release from the container image without a server": {"container": {}}}
+
+
+@pytest.mark.parametrize("case,repos,version,expected", BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS])
+def test_bad_format_config_is_refused_with_its_path_and_fix(case, repos, version, expected):
+    found = problems_of(repos, version, **EXTRA.get(case, {}))
+    assert any(p.startswith(expected) for p in found), found
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_one_repository_of_every_format_and_type_is_valid_on_its_release(release):
+    api = api_for(parse_version(release))
+    repos = every_format({fmt: api.types_of(fmt) for fmt in api.formats()})
+    assert problems_of(repos, parse_version(release)) == []

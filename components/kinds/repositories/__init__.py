@@ -56,7 +56,8 @@ def _kinds(client: NexusClient) -> dict[str, tuple[str, str]]:
 
 def _ports(client: NexusClient) -> dict[int, str]:
     return {port: str(r.get("name", "")) for r in client.cached_list("repositories", LIST_PATH)
-            for port in ((r.get("docker") or {}).get("httpPort"), (r.get("docker") or {}).get("httpsPort"))
+            for connector in (r.get("docker") or r.get("oci") or {},)  # one port space for both
+            for port in (connector.get("httpPort"), connector.get("httpsPort"))
             if port is not None}
 
 

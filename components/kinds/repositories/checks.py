@@ -37,6 +37,14 @@ def server_repositories(server: Optional[ServerFacts]) -> Mapping[str, tuple[str
     return server.mapping(REPOSITORIES_FACT) if server is not None else {}
 
 
+def connector_ports(repo: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """(config key, port) of a repository's connectors: docker's flat fields, oci's block (one
+    port space for both on the server: "Port n is already in use by repository x")."""
+    oci = repo.get("oci") if repo.get("format") == "oci" and isinstance(repo.get("oci"), Mapping) else {}
+    return [*((key, repo[key]) for key in PORT_FIELDS if repo.get(key) is not None),
+            *((f"oci.{key}", oci[key]) for key in PORT_FIELDS if oci.get(key) is not None)]
+
+
 def blob_store_of(repo: Mapping[str, Any]) -> str:
     """The blob store a repository entry uses (the schema's default when it names none)."""
     return str(SCHEMA.with_defaults(repo)["blobStore"])
@@ -69,10 +77,7 @@ def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
         if rule and not rule_known(rule):
             found.append(Problem(f"{at}.routingRule", f"routing rule '{rule}' is not declared in "
                                     f"routingRules (known: {rule_known.listing})"))
-        for port_key in PORT_FIELDS:
-            port = repo.get(port_key)
-            if port is None:
-                continue
+        for port_key, port in connector_ports(repo):
             if port in ports:
                 found.append(Problem(f"{at}.{port_key}", f"port {port} is already used by "
                                         f"{ports[port]}; every docker connector needs its own port"))
@@ -246,11 +251,11 @@ def port_problems(repositories: Sequence[Mapping[str, Any]], server: Optional[Se
     held_by = server.mapping(PORTS_FACT)
     problems = []
     for i, repo in enumerate(repositories):
-        for key in PORT_FIELDS:
-            holder = held_by.get(repo.get(key)) if repo.get(key) is not None else None
+        for key, port in connector_ports(repo):
+            holder = held_by.get(port)
             if holder is None or holder.lower() in declared or holder.lower() == str(repo.get("renamedFrom", "")).lower():
                 continue
-            problems.append(Problem(f"repositories[{i}].{key}", f"port {repo[key]} is held on the server by "
+            problems.append(Problem(f"repositories[{i}].{key}", f"port {port} is held on the server by "
                                     f"repository '{holder}', which this config does not declare. If "
                                     f"'{repo['name']}' is '{holder}' renamed, add `renamedFrom: {holder}` to "
                                     f"this entry (the old repository is then deleted first); otherwise pick "
