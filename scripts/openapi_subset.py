@@ -14,7 +14,9 @@ The program needs the repository request schemas too (the release check of every
 settings, components/kinds/repositories/formats.py) but must not read tests/: `--program` writes
 schemas/openapi/nexus-<version>.repositories.json from the test copies, the create request of
 every `/v1/repositories/<format>/<type>` with the schemas it refers to (tests/test_formats.py
-fails when they are out of date).
+fails when they are out of date), and schemas/openapi/offered.json: from which release (and
+until which) each format and type has endpoints, between the three specs too, as the emulator's
+table has it from the spec of every release 3.67-3.94 (tests/emulator/formats.py FORMATS).
 
     python scripts/openapi_subset.py --program
 """
@@ -96,9 +98,20 @@ def program_subset(spec: dict[str, Any]) -> dict[str, Any]:
     return {"source": spec["source"], "requests": requests, "schemas": wanted}
 
 
+def offered_history() -> dict[str, dict[str, Any]]:
+    """"<format>/<type>" -> {"since": release, "until": release or None} of every format and type."""
+    sys.path.insert(0, str(ROOT))
+    from tests.emulator.formats import FORMATS  # noqa: E402 (a generator of the project's own files)
+    return {f"{fmt.path}/{repo_type}": {"since": since, "until": fmt.until}
+            for fmt in sorted(FORMATS.values(), key=lambda f: f.path) for repo_type, since in sorted(fmt.since.items())}
+
+
 def program_files() -> dict[str, str]:
-    """schemas/openapi/<name> -> its text, from every test copy."""
-    out = {}
+    """schemas/openapi/<name> -> its text, from every test copy and the emulator's history."""
+    out = {"offered.json": json.dumps({"source": "the published spec of every release 3.67-3.94 "
+                                                 "(sonatype-nexus-community/nexus-repo-api-client-go api/openapi.yaml at "
+                                                 "each tag), via tests/emulator/formats.py",
+                                       "offered": offered_history()}, indent=1, sort_keys=True) + "\n"}
     for test_copy in sorted(OUT_DIR.glob("nexus-*.json")):
         kept = program_subset(json.loads(test_copy.read_text()))
         out[test_copy.name.replace(".json", ".repositories.json")] = json.dumps(kept, indent=1, sort_keys=True) + "\n"

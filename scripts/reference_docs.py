@@ -112,15 +112,20 @@ def section(lines: list[str], title: str, schema: Schema, root: Schema, level: i
 def formats_table() -> list[str]:
     releases = formats.releases()
     lines = ["## Formats and types by release", "",
-             "H/P/G: hosted, proxy, group, as the official REST spec of each release the program knows "
-             "offers them (a release between two is checked against the older one).", "",
-             "| format | " + " | ".join(api.label for api in releases) + " |",
-             "|---|" + "---|" * len(releases)]
+             "H/P/G: hosted, proxy, group, as the official REST spec of each release the program carries "
+             "offers them; the last column has the history between those releases (from the spec of every "
+             "release 3.67-3.94), which the release check follows.", "",
+             "| format | " + " | ".join(api.label for api in releases) + " | offered from |",
+             "|---|" + "---|" * (len(releases) + 1)]
     for fmt in formats.formats():
         cells = ["".join("HPG"[i] if api.offers(fmt, t) else "" for i, t in enumerate(formats.TYPES)) or "—"
                  for api in releases]
         name = fmt + (f" (Nexus: {formats.nexus_name(fmt)})" if formats.nexus_name(fmt) != fmt else "")
-        lines.append(f"| {name} | " + " | ".join(" ".join(c) for c in cells) + " |")
+        history = formats.history()
+        since = "; ".join(f"{t} {formats.shown(history[f'{fmt}/{t}'][0])}"
+                          + (f" until {formats.shown(end)}" if (end := history[f'{fmt}/{t}'][1]) else "")
+                          for t in formats.TYPES if f"{fmt}/{t}" in history)
+        lines.append(f"| {name} | " + " | ".join(" ".join(c) for c in cells) + f" | {since.replace('3.0.0', 'always')} |")
     return lines + [""]
 
 

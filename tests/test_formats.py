@@ -181,7 +181,7 @@ def test_program_copy_of_the_specs_is_up_to_date():
     present = {p.name: p.read_text() for p in (ROOT / "schemas" / "openapi").glob("*.json")}
     stale = sorted(name for name in {*wanted, *present} if wanted.get(name) != present.get(name))
     assert stale == [], f"out of date: {stale}; run python scripts/openapi_subset.py --program"
-    assert len(wanted) == 3
+    assert len(wanted) == 4  # three releases' requests and the history between them
 
 
 # --- the config checks, before any write --------------------------------------------------------
@@ -195,11 +195,17 @@ def problems_of(repos: list[dict[str, Any]], version: Optional[tuple[int, int, i
 HOSTED_RAW = {"name": "files", "type": "hosted", "format": "raw"}
 BAD_CONFIGS = [
     ("format the release lacks", [{"name": "s", "type": "hosted", "format": "swift"}], (3, 86, 2),
-     "repositories[0].format: Nexus 3.86.2 has no swift repositories; the API of Nexus 3.94.0 has swift hosted"),
+     "repositories[0].format: Nexus 3.86.2 has no swift repositories (swift hosted: they exist from Nexus 3.90.1)"),
+    ("type a release between the known specs lacks", [{"name": "s", "type": "hosted", "format": "swift"}], (3, 90, 0),
+     "repositories[0].type: Nexus 3.90.0 has no swift hosted repositories (they exist from Nexus 3.90.1; this "
+     "release offers swift proxy)"),
+    ("format a release removed", [{"name": "b", "type": "proxy", "format": "bower", "remoteUrl": "https://bower.io"}],
+     (3, 86, 2), "repositories[0].format: Nexus 3.86.2 has no bower repositories (bower proxy: Nexus 3.71.0 removed "
+     "them). Remove this entry"),
     ("type no release has", [{"name": "c", "type": "hosted", "format": "cocoapods"}], (3, 94, 0),
      "repositories[0].type: Nexus has no cocoapods hosted repositories in any release this program knows"),
     ("type the release lacks", [{"name": "c", "type": "hosted", "format": "conda"}], (3, 86, 2),
-     "repositories[0].type: Nexus 3.86.2 has no conda hosted repositories (the API of Nexus 3.94.0 has them"),
+     "repositories[0].type: Nexus 3.86.2 has no conda hosted repositories (they exist from Nexus 3.92.0"),
     ("unknown block field", [{**HOSTED_RAW, "raw": {"disposition": "INLINE"}}], None,
      "repositories[0].raw: 'disposition' was unexpected (unknown field). Allowed here: contentDisposition, "),
     ("block field of a later release", [{**HOSTED_RAW, "raw": {"forwardQueryParameters": True}}], (3, 86, 2),
@@ -254,3 +260,12 @@ def test_one_repository_of_every_format_and_type_is_valid_on_its_release(release
     api = api_for(parse_version(release))
     repos = every_format({fmt: api.types_of(fmt) for fmt in api.formats()})
     assert problems_of(repos, parse_version(release)) == []
+
+
+def test_a_release_between_the_known_specs_follows_the_spec_history():
+    """Swift proxies exist from 3.89.0: on 3.90 they are checked against the 3.94.0 spec (the
+    3.86.2 one has no swift), as the emulator of 3.90 serves them."""
+    swift = {"name": "s", "type": "proxy", "format": "swift", "remoteUrl": "https://swift.example.org",
+             "swift": {"requireAuthentication": True}}
+    assert problems_of([swift], (3, 90, 0)) == []
+    assert problems_of([swift], (3, 88, 0))[0].startswith("repositories[0].format: Nexus 3.88.0 has no swift")

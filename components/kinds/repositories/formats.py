@@ -129,6 +129,37 @@ def api_for(version: Optional[Version]) -> ReleaseApi:
     return older[-1] if older else known[0]
 
 
+@lru_cache(maxsize=None)
+def history() -> dict[str, tuple[Version, Optional[Version]]]:
+    """"<format>/<type>" -> (first release with its endpoints, first without them or None), for the
+    releases between the known specs too (schemas/openapi/offered.json)."""
+    doc = json.loads((API_DIR / "offered.json").read_text())["offered"]
+    return {key: (parse_version(when["since"]), parse_version(when["until"]) if when["until"] else None)
+            for key, when in doc.items()}
+
+
+def offered_in(fmt: str, repo_type: str, version: Optional[Version]) -> bool:
+    """Whether a release has the endpoints of a format and type (the newest known without a version)."""
+    if version is None:
+        return releases()[-1].offers(fmt, repo_type)
+    when = history().get(f"{fmt}/{repo_type}")
+    return when is not None and when[0] <= tuple(version) and (when[1] is None or tuple(version) < when[1])
+
+
+def first_release(fmt: str, repo_type: str) -> Optional[str]:
+    when = history().get(f"{fmt}/{repo_type}")
+    return shown(when[0]) if when else None
+
+
+def api_with(fmt: str, repo_type: str, version: Optional[Version]) -> ReleaseApi:
+    """The spec that describes a format and type for a release: the nearest older one that has
+    it, else the nearest newer one (swift on 3.90, between the 3.86.2 and 3.94.0 specs)."""
+    nearest = api_for(version)
+    having = [api for api in releases() if api.offers(fmt, repo_type)]
+    older = [api for api in having if api.version <= nearest.version]
+    return older[-1] if older else (having[0] if having else nearest)
+
+
 def formats() -> list[str]:
     """Every format of any known release, as the REST path names it (maven, not maven2)."""
     return sorted({fmt for api in releases() for fmt in api.formats()})
@@ -136,11 +167,6 @@ def formats() -> list[str]:
 
 def types_of(fmt: str) -> list[str]:
     return [t for t in TYPES if any(api.offers(fmt, t) for api in releases())]
-
-
-def offered_since(fmt: str, repo_type: str) -> Optional[str]:
-    """The first known release that offers a format and type, e.g. "3.94.0"."""
-    return next((api.label for api in releases() if api.offers(fmt, repo_type)), None)
 
 
 def nexus_name(fmt: str) -> str:

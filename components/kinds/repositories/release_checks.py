@@ -13,9 +13,12 @@ import re
 from typing import Any, Mapping, Optional, Sequence
 
 from ...problems import Problem, ServerFacts, Values
-from .formats import (DOCKER, ReleaseApi, Version, api_for, block_names, nexus_name, offered_since,
-                      parse_version, releases, secret_fields, shown, types_of)
+from ...schema import Fragment
+from .formats import (DOCKER, TYPES, ReleaseApi, Version, api_with, block_names, first_release, formats,
+                      history, nexus_name, offered_in, parse_version, releases, secret_fields, shown, types_of)
 from .providers import SCHEMA
+
+CONTAINER = Fragment.section("container")
 
 IMAGE_TAG = re.compile(r":(\d+\.\d+\.\d+)[^:/@]*$")
 
@@ -26,8 +29,7 @@ def detected_release(values: Values, server: Optional[ServerFacts]) -> tuple[Opt
         return tuple(server.version), f"Nexus {shown(tuple(server.version))}"  # type: ignore[return-value]
     container = values.get("container")
     if isinstance(container, Mapping):
-        from_schema = container.get("image") or "sonatype/nexus3:3.86.2"
-        tag = IMAGE_TAG.search(str(from_schema))
+        tag = IMAGE_TAG.search(str(CONTAINER.with_defaults(container).get("image", "")))
         if tag:
             version = parse_version(tag.group(1))
             return version, f"Nexus {shown(version)} (container.image)"
@@ -37,12 +39,12 @@ def detected_release(values: Values, server: Optional[ServerFacts]) -> tuple[Opt
 
 def release_problems(at: str, repo: Mapping[str, Any], values: Values, server: Optional[ServerFacts]) -> list[Problem]:
     version, where = detected_release(values, server)
-    api = api_for(version)
     fmt, repo_type = repo.get("format", DOCKER), repo["type"]
-    if not api.offers(fmt, repo_type):
-        return [_missing(at, fmt, repo_type, api, where)]
+    if not offered_in(fmt, repo_type, version):
+        return [_missing(at, fmt, repo_type, version, where)]
     if fmt == DOCKER:
         return []
+    api = api_with(fmt, repo_type, version)
     problems = _written_problems(at, repo, api, where)
     problems += _required_problems(at, SCHEMA.with_defaults(repo), api, where)
     if repo_type == "group" and repo.get("writableMember"):
@@ -53,18 +55,29 @@ def release_problems(at: str, repo: Mapping[str, Any], values: Values, server: O
     return problems
 
 
-def _missing(at: str, fmt: str, repo_type: str, api: ReleaseApi, where: str) -> Problem:
-    since = offered_since(fmt, repo_type)
-    if not api.types_of(fmt):
-        offered = f"; the API of Nexus {since} has {fmt} {repo_type} repositories" if since else ""
-        return Problem(f"{at}.format", f"{where} has no {fmt} repositories{offered}. Upgrade Nexus or remove "
-                                       f"this entry (formats of this release: {', '.join(api.formats())})")
+def _missing(at: str, fmt: str, repo_type: str, version: Optional[Version], where: str) -> Problem:
+    since = first_release(fmt, repo_type)
+    gone = history_end(fmt, repo_type)
+    when = (f"Nexus {gone} removed them" if gone and version and version >= parse_version(gone) else
+            f"they exist from Nexus {since}" if since else "")
+    types = [t for t in TYPES if offered_in(fmt, t, version)]
+    if not types:
+        fix = "Remove this entry" if gone and version and version >= parse_version(gone) else \
+            "Upgrade Nexus or remove this entry"
+        return Problem(f"{at}.format", f"{where} has no {fmt} repositories ({fmt} {repo_type}: {when}). {fix} "
+                                       "(formats of this release: "
+                                       f"{', '.join(f for f in formats() if any(offered_in(f, t, version) for t in TYPES))})")
     if since:
-        return Problem(f"{at}.type", f"{where} has no {fmt} {repo_type} repositories (the API of Nexus "
-                                     f"{since} has them; this release offers {fmt} {', '.join(api.types_of(fmt))}). "
-                                     "Upgrade Nexus or change the type")
+        return Problem(f"{at}.type", f"{where} has no {fmt} {repo_type} repositories ({when}; this release offers "
+                                     f"{fmt} {', '.join(types)}). Upgrade Nexus or change the type")
     return Problem(f"{at}.type", f"Nexus has no {fmt} {repo_type} repositories in any release this program "
                                  f"knows ({fmt} is {', '.join(types_of(fmt))} only)")
+
+
+def history_end(fmt: str, repo_type: str) -> Optional[str]:
+    """The first release without a format and type (bower: 3.71.0), if one dropped it."""
+    end = history().get(f"{fmt}/{repo_type}", (None, None))[1]
+    return shown(end) if end else None
 
 
 def _written_problems(at: str, repo: Mapping[str, Any], api: ReleaseApi, where: str) -> list[Problem]:
