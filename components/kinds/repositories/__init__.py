@@ -27,16 +27,12 @@ from .generic import RESOURCES as FORMAT_RESOURCES
 from .generic import FormatBlocks, adoptable
 from .providers import LIST_PATH, SCHEMA, repository_path
 
-__all__ = ["KIND", "SCHEMA", "blob_store_of", "resource_class", "server_repositories"]
+__all__ = ["KIND", "RESOURCES", "SCHEMA", "blob_store_of", "server_repositories"]
+# (format as the config names it, type) -> resource class: docker's and every other format's.
 RESOURCES: dict[tuple[str, str], type] = {**{(DOCKER, t): r for t, r in DOCKER_RESOURCES.items()}, **FORMAT_RESOURCES}
 GATED_FIELDS = ("pathEnabled", "writableMember", "subdomain")  # by release or edition
 # Fields an adopted entry always writes out (the others only when they differ from the default).
 REQUIRED = {"hosted": ("name",), "proxy": ("name", "remoteUrl"), "group": ("name", "members")}
-
-
-def resource_class(fmt: str, repo_type: str) -> Optional[type]:
-    """The resource class of a format (as the config names it) and type, if any release has it."""
-    return RESOURCES.get((fmt, repo_type))
 
 
 def needs_server(values: Values) -> bool:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from jsonschema import Draft202012Validator
 
@@ -266,11 +266,3 @@ def config_definitions() -> dict[str, Any]:
                              "then": {"$ref": f"#/$defs/{definition(fmt, repo_type)}"}})
         defs[f"{repo_type}Formats"] = {"allOf": branches}
     return defs
-
-
-def iter_blocks(entry: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(block name, value) of an entry's format blocks."""
-    for block in block_names(entry.get("format", DOCKER), entry["type"]):
-        value = entry.get(block)
-        if isinstance(value, Mapping):
-            yield block, value
