@@ -20,6 +20,7 @@ from components import client as nexus_client
 from components.config import validate
 from components.problems import ServerFacts
 from components.stack_config import StackConfig
+from components.standup.verification import plan
 from components.kinds.repositories import KIND, RESOURCES
 from components.kinds.repositories.formats import DOCKER, api_for, parse_version
 from tests.emulator.testing import ADMIN_PASSWORD, Emulators, Nexus
@@ -269,3 +270,10 @@ def test_a_release_between_the_known_specs_follows_the_spec_history():
              "swift": {"requireAuthentication": True}}
     assert problems_of([swift], (3, 90, 0)) == []
     assert problems_of([swift], (3, 88, 0))[0].startswith("repositories[0].format: Nexus 3.88.0 has no swift")
+
+
+def test_verify_plans_docker_connector_checks_only():
+    """nexusctl verify checks the docker path: repositories of other formats have no connector."""
+    repos = every_format({"docker": ["hosted"], "maven": ["hosted", "proxy", "group"], "raw": ["hosted"]})
+    checks = plan({"nexus": {"url": "http://127.0.0.1:8081"}, "repositories": repos})
+    assert len(checks) == 2  # Nexus's status and the docker hosted repository's connector
