@@ -56,7 +56,11 @@ def expand(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     for user, targets in (security.get("pushers") or {}).items():
         for j, name in enumerate(targets):
             repo = repos.get(name.lower())
-            if repo is None or repo["type"] != "hosted":
+            if repo is not None and repo.get("format", "docker") != "docker":
+                problems.append(Problem(f"security.pushers.{user}[{j}]", f"'{name}' is a {repo['format']} "
+                                        "repository; the pushers preset grants docker push (use "
+                                        "security.privileges and roles for other formats)"))
+            elif repo is None or repo["type"] != "hosted":
                 problems.append(Problem(f"security.pushers.{user}[{j}]", f"'{name}' must be a hosted docker "
                                         "repository declared in repositories (pushes go to hosted; a group "
                                         "cannot take pushes on Community Edition)"))
@@ -96,6 +100,11 @@ def _anonymous_pull(security: dict[str, Any], pull: list[str], repos: Mapping[st
         repo = repos.get(name.lower())
         if repo is None:
             problems.append(Problem(f"security.anonymousPull[{j}]", f"'{name}' is not declared in repositories"))
+            continue
+        if repo.get("format", "docker") != "docker":
+            problems.append(Problem(f"security.anonymousPull[{j}]", f"'{name}' is a {repo['format']} repository; "
+                                    "anonymousPull sets up docker's anonymous token pull. For other formats "
+                                    "give the anonymous role a read privilege (security.privileges, roles)"))
             continue
         if repo.get("forceBasicAuth") is True:
             problems.append(Problem(f"security.anonymousPull[{j}]", f"'{name}' sets forceBasicAuth: true, which "

@@ -101,6 +101,10 @@ def expand(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
                 problems.append(Problem(at, f"'{repo_name}' is not declared in repositories (the "
                                         "preset attaches its cleanup policy to the repository's "
                                         "config)"))
+            elif repo.get("format", "docker") != "docker":
+                problems.append(Problem(at, f"'{repo_name}' is a {repo['format']} repository; the retention "
+                                        "preset runs docker's GC task. For other formats declare a "
+                                        "cleanup policy of that format and attach it in cleanupPolicies"))
             elif repo["type"] == "group":
                 problems.append(Problem(at, f"'{repo_name}' is a group: it stores nothing; list "
                                         f"its members ({', '.join(repo.get('members', []))}) instead"))

@@ -159,15 +159,19 @@ def explain(error: ValidationError, root: Mapping[str, Any]) -> Optional[str]:
     """jsonschema's message plus the field's description as the fix; None for an error that
     only echoes another one."""
     if error.validator in ("unevaluatedProperties", "additionalProperties"):
-        allowed = allowed_properties(error.schema, root)
+        allowed = sorted({*allowed_properties(error.schema, root),
+                          *(name for sub in applicable(error.schema, error.instance, root)
+                            for name in (sub.get("properties") or {}))})
         # When a sibling keyword failed (a type error inside allOf/then), jsonschema counts
         # the properties that keyword declared as unevaluated too: only unknown names count.
         unknown = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
         if not unknown:
             return None
         names = ", ".join(repr(k) for k in unknown)
+        only = [f"{k} is for {_only_for(k, root)} only" for k in unknown if _only_for(k, root)]
         return (f"{names} {'was' if len(unknown) == 1 else 'were'} unexpected (unknown field"
-                f"{'' if len(unknown) == 1 else 's'}). Allowed here: {', '.join(allowed)}.")
+                f"{'' if len(unknown) == 1 else 's'})" + (f": {'; '.join(only)}" if only else "")
+                + f". Allowed here: {', '.join(allowed)}.")
     if error.validator == "required" and isinstance(error.schema, dict):
         missing = re.match(r"'([^']+)'", error.message)
         field = error.schema.get("properties", {}).get(missing.group(1), {}) if missing else {}
@@ -193,6 +197,16 @@ def explain(error: ValidationError, root: Mapping[str, Any]) -> Optional[str]:
         description = error.schema.get("description") if isinstance(error.schema, dict) else None
         return error.message + (f" ({description})" if description else "")
     return error.message
+
+
+def _only_for(name: str, root: Mapping[str, Any]) -> str:
+    """The `onlyFor` annotation of a property of that name in the document's $defs (docker's
+    connector fields: "docker repositories"), so an unknown field says where it belongs."""
+    for definition in (root.get("$defs") or {}).values():
+        prop = (definition.get("properties") or {}).get(name) if isinstance(definition, Mapping) else None
+        if isinstance(prop, Mapping) and prop.get("onlyFor"):
+            return str(prop["onlyFor"])
+    return ""
 
 
 def type_names(types: Any) -> str:

@@ -24,6 +24,8 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("blobStores", "*", "accountKey"),
     ("blobStores", "*", "credentialsJson"),
     ("repositories", "*", "authentication", "password"),
+    *(("repositories", "*", block, field) for block in ("aptSigning", "yumSigning", "alpineSigning", "terraformSigning")
+      for field in ("keypair", "passphrase")),
     ("security", "passwords", "*"),
     ("security", "ldap", "*", "authPassword"),
     ("webhooks", "*", "secret"),

@@ -1,23 +1,23 @@
 """`nexusctl adopt --url URL --stack NAME`: put a hand-made Nexus under this project, unchanged.
 
 Reads every object this project manages from a live Nexus (blob stores, cleanup policies,
-routing rules, docker repositories, realms, anonymous access, content selectors, privileges,
+routing rules, repositories of every format, realms, anonymous access, content selectors, privileges,
 roles, users, LDAP servers, scheduled tasks, webhooks; see nexusctl/inventory.py) and writes a
 stack config file with `nexus.adopt: true`. The next `up` takes each object over through the
 providers' adopt path without a single write, and `nexusctl drift` then reports nothing.
 
 Each entry is the shortest config that normalizes back to exactly what the server answers, so
 the file reads like a hand-written stack; every value is kept exactly (a soft quota that is no
-whole number of MB is written in bytes). Left out, with the reason printed: repositories of
-other formats (maven, nuget, ...: this project manages docker), tasks on a Nexus that does not
-answer their schedule and settings (before 3.94) and anything the config schema cannot express.
+whole number of MB is written in bytes). Left out, with the reason printed: repositories of a
+format no release this program knows has, tasks on a Nexus that does not answer their schedule
+and settings (before 3.94) and anything the config schema cannot express.
 Built-ins are skipped silently (the default blob store, read-only roles and privileges, admin,
 the tasks Nexus runs itself while their settings are untouched).
 
 Secrets Nexus never answers are left out of the file and become steps to run before `up`
 (printed, and listed at the top of the file, as command lines that run as printed from the
-project root): the admin password, proxy authentication passwords, S3 secret keys, LDAP bind
-passwords and webhook secret keys. Until the required ones are set, config validation refuses
+project root): the admin password, proxy authentication passwords, repository signing keys (apt,
+yum, alpine, terraform), S3 secret keys, LDAP bind passwords and webhook secret keys. Until the required ones are set, config validation refuses
 the stack before anything is sent to Nexus, naming the command to run. Users are adopted with
 their current passwords (`adopt: true` on each); set `security.passwords.<user>` later to
 manage one.

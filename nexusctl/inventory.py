@@ -5,8 +5,8 @@ shortest config that the object's provider normalizes back to exactly what the s
 (a field is left out when its default gives the same value), so a generated file reads like a
 hand-written stack. An object the config cannot declare comes with the reason instead of an
 entry: built-ins are skipped altogether (the default blob store, read-only roles and
-privileges, admin, the tasks Nexus makes itself while untouched), repositories of other formats
-and anything the config schema cannot express are listed with why.
+privileges, admin, the tasks Nexus makes itself while untouched); repositories of a format no
+known release has and anything the config schema cannot express are listed with why.
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ be changed per policy with `--policy-pack-config FILE`, e.g.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
@@ -20,8 +21,8 @@ from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyPack, Rep
                            StackValidationPolicy)
 
 TYPE = "pulumi-python:dynamic/nexus:"
-REPOSITORY_TYPES = {f"{TYPE}DockerHostedRepository": "hosted", f"{TYPE}DockerProxyRepository": "proxy",
-                    f"{TYPE}DockerGroupRepository": "group"}
+# nexus:<Format><Type>Repository, every format (nexus:DockerHostedRepository, nexus:MavenProxyRepository, ...).
+REPOSITORY_TYPE = re.compile(rf"^{re.escape(TYPE)}\w+?(Hosted|Proxy|Group)Repository$")
 BLOB_STORE_TYPES = (f"{TYPE}FileBlobStore", f"{TYPE}S3BlobStore")
 WRITE_ACTIONS = frozenset({"ADD", "EDIT", "DELETE", "ALL"})
 PULL_ACTIONS = frozenset({"READ", "ALL"})
@@ -66,8 +67,9 @@ class Access:
         access = cls()
         for r in resources:
             props, kind = r.props or {}, r.resource_type
-            if kind in REPOSITORY_TYPES:
-                access.repositories[str(props.get("name", r.name)).lower()] = (REPOSITORY_TYPES[kind], props, r.urn)
+            repository = REPOSITORY_TYPE.match(kind)
+            if repository:
+                access.repositories[str(props.get("name", r.name)).lower()] = (repository.group(1).lower(), props, r.urn)
             elif kind == f"{TYPE}Privilege":
                 access.privileges[str(props.get("name")).lower()] = props
             elif kind == f"{TYPE}Role":

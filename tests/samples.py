@@ -78,3 +78,59 @@ def seed_registry() -> dict[str, Any]:
 
 def repository(values: dict[str, Any], name: str) -> dict[str, Any]:
     return next(r for r in values["repositories"] if r["name"] == name)
+
+
+# --- every format --------------------------------------------------------------------------
+# Test-only signing key material: the emulator stores it and never checks it is a real key.
+FAKE_KEYPAIR = "-----BEGIN PGP PRIVATE KEY BLOCK-----\ntest-only\n-----END PGP PRIVATE KEY BLOCK-----"
+# The blocks a format and type needs beyond the schema's defaults (fields without a default).
+NEEDED_BLOCKS: dict[tuple[str, str], dict[str, Any]] = {
+    ("apt", "hosted"): {"apt": {"distribution": "bookworm"},
+                        "aptSigning": {"keypair": FAKE_KEYPAIR, "passphrase": "apt-passphrase"}},
+    ("apt", "proxy"): {"apt": {"distribution": "bookworm"}},
+    ("alpine", "proxy"): {"alpineSigning": {"keypair": FAKE_KEYPAIR}},
+    ("alpine", "group"): {"alpineSigning": {"keypair": FAKE_KEYPAIR}},
+    ("terraform", "hosted"): {"terraformSigning": {"keypair": FAKE_KEYPAIR}},
+}
+SIGNING_BLOCKS = ("aptSigning", "yumSigning", "alpineSigning", "terraformSigning")
+
+
+def format_entry(fmt: str, repo_type: str, name: str, members: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A minimal repository entry of one format and type (a group with the given members)."""
+    entry: dict[str, Any] = {"name": name, "type": repo_type, "format": fmt}
+    if repo_type == "proxy":
+        entry["remoteUrl"] = f"https://{fmt}.example.org/"
+    if repo_type == "group":
+        entry["members"] = list(members)
+    entry.update({k: dict(v) for k, v in NEEDED_BLOCKS.get((fmt, repo_type), {}).items()})
+    return entry
+
+
+def every_format(offered: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """One repository of every format and type offered (format -> types), docker included
+    (on its own connector ports); each group has the format's hosted and proxy ones as members.
+    Names are `all-<format>-<type>`: Nexus ships maven-central, nuget-group, ... of its own."""
+    repos: list[dict[str, Any]] = []
+    for fmt, types in sorted(offered.items()):
+        names = {t: f"all-{fmt}-{t}" for t in types}
+        for repo_type in types:
+            if repo_type == "group":
+                continue
+            entry = format_entry(fmt, repo_type, names[repo_type])
+            if fmt == "docker":
+                entry.pop("format")
+                entry["httpPort"] = free_ports(1)[0]
+            repos.append(entry)
+        if "group" in types:
+            members = tuple(names[t] for t in ("hosted", "proxy") if t in types)
+            entry = format_entry(fmt, "group", names["group"], members)
+            if fmt == "docker":
+                entry.pop("format")
+            repos.append(entry)
+    return repos
+
+
+def secret_paths_of(repos: list[dict[str, Any]]) -> dict[str, str]:
+    """`--path` config keys of the signing secrets in a repositories list, with their values."""
+    return {f"repositories[{i}].{block}.{field}": value for i, repo in enumerate(repos)
+            for block in SIGNING_BLOCKS if block in repo for field, value in repo[block].items()}

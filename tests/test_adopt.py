@@ -140,16 +140,24 @@ def test_adopting_a_hand_made_nexus_changes_nothing_and_leaves_no_drift(workspac
     assert refused.code == adopt.EXIT_ERROR and "pass --force" in refused.stderr
     done = nexusctl(workspace, "adopt", "--url", nexus.url, "--stack", "test", "--force")
     assert done.code == adopt.EXIT_WRITTEN, done.output
-    assert "left out repository maven-central: a maven2 proxy repository" in done.stdout
+    # Every format is adopted: Nexus's own maven and nuget repositories too (issue 13).
+    assert "left out repository" not in done.stdout
     assert "left out blob store" not in done.stdout and "left out task" not in done.stdout
     written = yaml.safe_load(stack_file.read_text())
     assert written["encryptionsalt"] == salt
     config = {k.split(":", 1)[1]: v for k, v in written["config"].items()}
     assert config["nexus"] == {"url": nexus.url, "adopt": True}
-    assert [r["name"] for r in config["repositories"]] == ["aliyun-hub", "docker-hub", "google-hub", "hub-group",
-                                                            "team-images", "ybcard"]
+    assert [r["name"] for r in config["repositories"]] == [
+        "aliyun-hub", "docker-hub", "google-hub", "hub-group", "maven-central", "maven-public", "maven-releases",
+        "maven-snapshots", "nuget-group", "nuget-hosted", "nuget.org-proxy", "team-images", "ybcard"]
+    repos = {r["name"]: r for r in config["repositories"]}
     assert {"name": "ybcard", "type": "hosted", "blobStore": "ybcard", "v1Enabled": True,
-            "httpPort": config["repositories"][5]["httpPort"]} == config["repositories"][5]
+            "httpPort": repos["ybcard"]["httpPort"]} == repos["ybcard"]
+    assert repos["maven-releases"]["format"] == "maven" and repos["maven-releases"]["writePolicy"] == "ALLOW_ONCE"
+    assert repos["maven-central"]["maven"] == {"versionPolicy": "RELEASE", "layoutPolicy": "PERMISSIVE",
+                                               "contentDisposition": "INLINE"}
+    assert repos["nuget-group"] == {"name": "nuget-group", "type": "group", "format": "nuget",
+                                    "members": ["nuget-hosted", "nuget.org-proxy"]}
     stores = {b["name"]: b for b in config["blobStores"]}
     assert stores["ybcard"]["softQuota"] == {"type": "spaceRemainingQuota", "limitBytes": GIB_10}
     assert stores["docker-hub"]["softQuota"] == {"type": "spaceUsedQuota", "limitMb": 51200}

@@ -26,6 +26,7 @@ from jsonschema import Draft202012Validator
 from components import config_schema, legacy
 from components.kind import Kind
 from components.kinds import KINDS, STAND_UP_RESOURCES, kind_of, provider_class, provider_for, resource_classes
+from components.kinds.repositories.generic import RESOURCES as FORMAT_RESOURCES
 from components.kinds.tasks.schedules import normalize_schedule
 from components.provider import NexusProvider
 from components.resource import StableProvider
@@ -121,6 +122,7 @@ def test_schemas_are_composed_from_the_fragments():
 # Per resource type: a config entry of only its required fields, the fields of it that select the
 # resource rather than go to it (a repository's and a blob store's type, protect), and inputs the
 # program adds from elsewhere in the config (a user's password from security.passwords).
+REPOSITORY_SELECTORS = ("type", "format", "protect")  # a repository's resource type is its format and type
 REQUIRED_ONLY: dict[str, tuple[Any, tuple[str, ...], Mapping[str, Any]]] = {
     "nexus:FileBlobStore": ({"name": "store", "type": "file"}, ("type", "protect"), {}),
     "nexus:S3BlobStore": ({"name": "store", "type": "s3", "bucket": "a-bucket"}, ("type", "protect"), {}),
@@ -131,10 +133,11 @@ REQUIRED_ONLY: dict[str, tuple[Any, tuple[str, ...], Mapping[str, Any]]] = {
                              ("type", "protect"), {}),
     "nexus:CleanupPolicy": ({"name": "old", "lastDownloadedDays": 30}, (), {}),
     "nexus:RoutingRule": ({"name": "library", "mode": "ALLOW", "matchers": ["^/v2/library/"]}, (), {}),
-    "nexus:DockerHostedRepository": ({"name": "hosted", "type": "hosted"}, ("type", "protect"), {}),
-    "nexus:DockerProxyRepository": ({"name": "hub", "type": "proxy", "remoteUrl": "https://registry-1.docker.io"},
-                                    ("type", "protect"), {}),
-    "nexus:DockerGroupRepository": ({"name": "group", "type": "group", "members": ["hosted"]}, ("type", "protect"), {}),
+    "nexus:DockerHostedRepository": ({"name": "hosted", "type": "hosted", "format": "docker"}, REPOSITORY_SELECTORS, {}),
+    "nexus:DockerProxyRepository": ({"name": "hub", "type": "proxy", "format": "docker",
+                                     "remoteUrl": "https://registry-1.docker.io"}, REPOSITORY_SELECTORS, {}),
+    "nexus:DockerGroupRepository": ({"name": "group", "type": "group", "format": "docker", "members": ["hosted"]},
+                                    REPOSITORY_SELECTORS, {}),
     "nexus:Realms": (["NexusAuthenticatingRealm"], (), {}),
     "nexus:AnonymousAccess": ({}, (), {}),
     "nexus:ContentSelector": ({"name": "library", "expression": 'format == "docker"'}, (), {}),
@@ -159,6 +162,13 @@ REQUIRED_ONLY: dict[str, tuple[Any, tuple[str, ...], Mapping[str, Any]]] = {
     "nexus:License": ({"fileBase64": "bGljZW5jZQ=="}, (), {}),
     "nexus:Capability": ({"type": "baseurl"}, (), {}),
 }
+# Every other repository format and type (components/kinds/repositories/generic.py), the same way.
+REQUIRED_ONLY.update({
+    resource.provider_class.resource_type: (
+        {"name": "repo", "type": repo_type, "format": fmt,
+         **({"remoteUrl": f"https://{fmt}.example.org/"} if repo_type == "proxy" else {}),
+         **({"members": ["member"]} if repo_type == "group" else {})}, REPOSITORY_SELECTORS, {})
+    for (fmt, repo_type), resource in FORMAT_RESOURCES.items()})
 # Resources that are no config entry of their own.
 NO_ENTRY = {"nexus:LdapOrder": "the order of the security.ldap entries, not an entry"}
 # Fields a provider computes from the others (not defaults): what it must compute for the rows above.
@@ -209,7 +219,8 @@ def test_the_row_holds_only_required_fields(resource_type):
                 refused = bool(provider.problems(provider.normalize(spec)))
             except (KeyError, TypeError):
                 refused = True
-        assert refused, f"{resource_type}: '{field}' is not required; leave it out of the row"
+        # A repository's `format` selects its resource class without being required (docker by default).
+        assert refused or field == "format", f"{resource_type}: '{field}' is not required; leave it out of the row"
 
 
 @pytest.mark.parametrize("resource_type", sorted(REQUIRED_ONLY))

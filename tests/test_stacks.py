@@ -120,13 +120,19 @@ def test_local_stack_is_the_seed_004_registry():
     repos = {r["name"]: r for r in values["repositories"]}
     assert repos["hub-group"]["members"] == ["docker-hub", "aliyun-hub", "google-hub", "ybcard"]
     assert repos["docker-hub"]["indexType"] == "HUB" and repos["google-hub"]["indexType"] == "REGISTRY"
-    assert {r["blobStore"] for r in repos.values() if r["type"] == "proxy"} == {"docker-hub", "google-hub", "aliyun-hub"}
+    docker = {name: r for name, r in repos.items() if r.get("format", "docker") == "docker"}
+    assert {r["blobStore"] for r in docker.values() if r["type"] == "proxy"} == {"docker-hub", "google-hub", "aliyun-hub"}
     assert repos["ybcard"]["writePolicy"] == "ALLOW"
+    # Beside the registry, a typical company mix (issue 13).
+    assert {(r.get("format", "docker"), r["type"]) for r in repos.values()} >= {
+        ("maven", "proxy"), ("maven", "hosted"), ("maven", "group"), ("npm", "proxy"), ("npm", "hosted"),
+        ("npm", "group"), ("pypi", "proxy"), ("raw", "hosted")}
+    assert repos["maven-public"]["members"] == ["maven-releases", "maven-snapshots", "maven-central"]
     expanded, problems = expanded_values(StackConfig(values))
     assert problems == []
-    assert expanded["cleanupPolicies"][0] == {**expanded["cleanupPolicies"][0], "name": "docker-unused-30d",
-                                              "format": "docker", "lastDownloadedDays": 30}
-    proxies = [r for r in expanded["repositories"] if r["type"] == "proxy"]
+    policies = {p["name"]: p for p in expanded["cleanupPolicies"]}
+    assert policies["docker-unused-30d"] == {**policies["docker-unused-30d"], "format": "docker", "lastDownloadedDays": 30}
+    proxies = [r for r in expanded["repositories"] if r["type"] == "proxy" and r["name"] in docker]
     assert all(r["cleanupPolicies"] == ["docker-unused-30d"] for r in proxies)
     assert {t["type"] for t in expanded["tasks"]} >= {"repository.docker.gc", "blobstore.compact"}
 

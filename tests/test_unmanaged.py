@@ -57,8 +57,7 @@ def test_lists_adopts_and_deletes_only_when_asked(workspace, nexus):
     assert report["status"] == "unmanaged" and "objects on the server are not declared" in listed.stderr
     found = {f["name"]: f for f in report["unmanaged"]}
     assert set(found) == DEFAULT_REPOSITORIES | HAND_MADE
-    assert not found["maven-central"]["adoptable"] and "manages docker repositories only" in found["maven-central"]["reason"]
-    assert all(found[n]["adoptable"] for n in HAND_MADE)
+    assert all(found[n]["adoptable"] for n in DEFAULT_REPOSITORIES | HAND_MADE)  # every format (issue 13)
 
     before = nexus.state()
     dry_run = nexusctl(workspace, "unmanaged", "test", "--delete")
@@ -69,9 +68,13 @@ def test_lists_adopts_and_deletes_only_when_asked(workspace, nexus):
     assert "keep   blob store legacy: the stack's config refers to it (repository old-cache)" in dry_run.stdout
     assert nexus.state() == before, "--delete without --yes deleted something"
 
-    workspace.stack_file.write_text("# hand-written notes stay\n" + workspace.stack_file.read_text())
+    # Nexus's own maven and nuget repositories stay out of the stack for now: ignored while adopting.
+    doc = yaml.safe_load(workspace.stack_file.read_text())
+    doc["config"]["nexus-registry:unmanaged"] = {
+        "ignore": [{"kind": "repository", "format": "maven2"}, {"kind": "repository", "format": "nuget"}]}
+    workspace.stack_file.write_text("# hand-written notes stay\n" + yaml.safe_dump(doc, sort_keys=False))
     adopted = nexusctl(workspace, "unmanaged", "test", "--adopt")
-    assert adopted.code == unmanaged.EXIT_UNMANAGED, adopted.output  # the maven/nuget ones cannot be adopted
+    assert adopted.code == unmanaged.EXIT_NONE, adopted.output
     assert "Declared 4 objects in stack 'test' with adopt: true" in adopted.stdout
     text = workspace.stack_file.read_text()
     assert text.startswith("# hand-written notes stay\n")  # comments kept...
@@ -83,6 +86,9 @@ def test_lists_adopts_and_deletes_only_when_asked(workspace, nexus):
     assert {w["status"] for w in nexus.writes()} <= {400}, "taking them over changed something"
     assert nexus.state() == before
 
+    doc = yaml.safe_load(workspace.stack_file.read_text())
+    del doc["config"]["nexus-registry:unmanaged"]
+    workspace.stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
     left = nexusctl(workspace, "unmanaged", "test", "--format", "json")
     assert {f["name"] for f in json.loads(left.stdout)["unmanaged"]} == DEFAULT_REPOSITORIES
 

@@ -25,7 +25,6 @@ CRITERIA = {"lastDownloadedDays": "criteriaLastDownloaded",
             "assetRegex": "criteriaAssetRegex",
             "releaseType": "criteriaReleaseType",
             "retain": "retain"}
-ADOPTED_FORMATS = ("docker", "*")  # the formats of the repositories this project manages
 
 
 def list_policies(client: NexusClient) -> list[dict[str, Any]]:
@@ -115,10 +114,6 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
     for doc in list_policies(client):
         name, fmt = str(doc["name"]), str(doc.get("format") or "")
         delete = provider._path(client, name)
-        if fmt not in ADOPTED_FORMATS:
-            found.append(KIND.found(name, None, delete, format=doc.get("format"),
-                                    reason=f"a {fmt} policy; this project manages docker registries"))
-            continue
         entry = config_entry(provider, provider.to_spec(doc, {"name": name}))
         found.append(KIND.found(name, entry, delete, format=doc.get("format")))
     return found

@@ -45,6 +45,9 @@ def standup_problems(values: Mapping[str, Any]) -> list[Problem]:
             repo = repos.get(str(proxy.get(key, "")).lower())
             if repo is None:
                 problems.append(Problem(f"reverseProxy.{key}", f"'{proxy.get(key)}' is not declared in repositories"))
+            elif repo.get("format", "docker") != "docker":
+                problems.append(Problem(f"reverseProxy.{key}", f"'{repo['name']}' is a {repo['format']} "
+                                        "repository; the reverse proxy serves a docker registry"))
             elif repo["type"] not in wanted:
                 problems.append(Problem(f"reverseProxy.{key}", f"'{repo['name']}' is a {repo['type']} repository; "
                                         "pushes must go to a hosted one (groups refuse writes on Community Edition)"))

@@ -118,7 +118,8 @@ def registry_mirror(cfg: StackConfig) -> tuple[Optional[dict[str, Any]], list[st
     authorized"), which is what the first seed post ran into.
     """
     proxy = cfg.get("reverseProxy") or {}
-    groups = [r["name"] for r in cfg.get("repositories", []) if r["type"] == "group"]
+    groups = [r["name"] for r in cfg.get("repositories", [])
+              if r["type"] == "group" and r.get("format", "docker") == "docker"]
     candidates = ((cfg.get("security") or {}).get("anonymousPull")
                   or ([proxy["pullRepository"]] if proxy.get("pullRepository") else groups[:1]))
     warnings = []

@@ -12,10 +12,12 @@ from ...stack_config import match
 from ..blob_stores import known_blob_stores
 from ..cleanup_policies import known_policies
 from ..routing_rules import known_rules
-from .docker import FORMAT, PORT_FIELDS
+from .docker import PORT_FIELDS
+from .formats import DOCKER, config_format, nexus_name
 from .providers import SCHEMA
+from .release_checks import cleanup_format_problems, release_problems
 
-REPOSITORIES_FACT = "repositories"  # lower-cased name -> (format, type)
+REPOSITORIES_FACT = "repositories"  # lower-cased name -> (format as Nexus names it, type)
 PORTS_FACT = "repository_ports"  # docker connector port -> the repository holding it
 # Where a config names a repository, as written by the user (presets add more after expansion).
 REPOSITORY_REFERENCES: tuple[tuple[str, ...], ...] = (
@@ -33,6 +35,14 @@ PATH_ENABLED = (3, 83, 0)
 def server_repositories(server: Optional[ServerFacts]) -> Mapping[str, tuple[str, str]]:
     """The server's repositories: lower-cased name -> (format, type); empty without a server."""
     return server.mapping(REPOSITORIES_FACT) if server is not None else {}
+
+
+def connector_ports(repo: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """(config key, port) of a repository's connectors: docker's flat fields, oci's block (one
+    port space for both on the server: "Port n is already in use by repository x")."""
+    oci = repo.get("oci") if repo.get("format") == "oci" and isinstance(repo.get("oci"), Mapping) else {}
+    return [*((key, repo[key]) for key in PORT_FIELDS if repo.get(key) is not None),
+            *((f"oci.{key}", oci[key]) for key in PORT_FIELDS if oci.get(key) is not None)]
 
 
 def blob_store_of(repo: Mapping[str, Any]) -> str:
@@ -67,10 +77,7 @@ def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
         if rule and not rule_known(rule):
             found.append(Problem(f"{at}.routingRule", f"routing rule '{rule}' is not declared in "
                                     f"routingRules (known: {rule_known.listing})"))
-        for port_key in PORT_FIELDS:
-            port = repo.get(port_key)
-            if port is None:
-                continue
+        for port_key, port in connector_ports(repo):
             if port in ports:
                 found.append(Problem(f"{at}.{port_key}", f"port {port} is already used by "
                                         f"{ports[port]}; every docker connector needs its own port"))
@@ -90,6 +97,8 @@ def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
         if repo["type"] == "group":
             found += _group_problems(at, repo, declared, server)
         found += _server_capability_problems(at, repo, server)
+        found += release_problems(at, repo, values, server)
+        found += cleanup_format_problems(at, repo, values.get("cleanupPolicies") or [])
     found += group_cycle_problems(repositories)
     found += rename_problems(repositories, server)
     found += port_problems(repositories, server)
@@ -110,7 +119,7 @@ def _proxy_problems(at: str, repo: Mapping[str, Any]) -> list[Problem]:
         if problem:
             problems.append(Problem(f"{at}.foreignLayerUrlWhitelist[{j}]", f"{pattern!r} is not a valid "
                                     f"(Java) regular expression: {problem}"))
-    index_type = SCHEMA.with_defaults(repo)["indexType"]
+    index_type = SCHEMA.with_defaults(repo).get("indexType")
     if index_type == "CUSTOM" and not repo.get("indexUrl"):
         problems.append(Problem(f"{at}.indexUrl", "indexType CUSTOM needs indexUrl"))
     if repo.get("indexUrl") and index_type != "CUSTOM":
@@ -132,17 +141,23 @@ def _group_problems(at: str, repo: Mapping[str, Any], declared: Mapping[str, Map
                     server: Optional[ServerFacts]) -> list[Problem]:
     problems = []
     on_server = server_repositories(server)
+    group_format = repo.get("format", DOCKER)
     for j, member in enumerate(repo["members"]):
         path = f"{at}.members[{j}]"
         if member.lower() == repo["name"].lower():
             problems.append(Problem(path, "a group cannot contain itself"))
         elif member.lower() in declared:
-            continue
+            member_format = declared[member.lower()].get("format", DOCKER)
+            if member_format != group_format:
+                # Nexus: "Member repository x has incompatible format raw" (GroupFacetImpl).
+                problems.append(Problem(path, f"'{member}' is a {member_format} repository; a {group_format} "
+                                        f"group takes {group_format} members only (remove it, or put it in "
+                                        f"a {member_format} group)"))
         elif server is not None and member.lower() in on_server:
             fmt, _ = on_server[member.lower()]
-            if fmt != FORMAT:
+            if fmt != nexus_name(group_format):
                 problems.append(Problem(path, f"'{member}' exists on the server but is a {fmt} "
-                                        "repository; docker groups take docker members only"))
+                                        f"repository; {group_format} groups take {group_format} members only"))
         else:
             problems.append(Problem(path, f"member '{member}' is not declared in repositories"
                                     + ("" if server is None else " and does not exist on the server")
@@ -166,7 +181,8 @@ def _server_capability_problems(at: str, repo: Mapping[str, Any], server: Option
                 problems.append(Problem(f"{at}.{name}", f"{name} is a Nexus Pro feature; this server "
                                         "is Community Edition (remove it; route pushes to the hosted "
                                         "repository through the reverse proxy instead)"))
-    if server.at_least(LOWER_CASE_NAMES) and repo["name"] != repo["name"].lower():
+    if server.at_least(LOWER_CASE_NAMES) and repo["name"] != repo["name"].lower() \
+            and repo.get("format", DOCKER) == DOCKER:
         problems.append(Problem(f"{at}.name", f"Nexus 3.89+ requires lower-case docker repository names "
                                 f"(docker image references are lower case); use '{repo['name'].lower()}'"))
     if repo.get("pathEnabled") is not None and not server.at_least(PATH_ENABLED):
@@ -218,9 +234,10 @@ def rename_problems(repositories: Sequence[Mapping[str, Any]], server: Optional[
                                     "that on purpose, set protect: false on this entry; to keep the images, "
                                     "keep the old name"))
         found = server_repositories(server).get(old.lower())
-        if found and found != (FORMAT, repo["type"]):
-            problems.append(Problem(at, f"'{old}' is a {found[0]} {found[1]} repository on the server; a "
-                                    f"rename keeps the kind, and this entry is a docker {repo['type']}"))
+        fmt = repo.get("format", DOCKER)
+        if found and found != (nexus_name(fmt), repo["type"]):
+            problems.append(Problem(at, f"'{old}' is a {config_format(found[0])} {found[1]} repository on the "
+                                    f"server; a rename keeps the kind, and this entry is a {fmt} {repo['type']}"))
     return problems
 
 
@@ -234,11 +251,11 @@ def port_problems(repositories: Sequence[Mapping[str, Any]], server: Optional[Se
     held_by = server.mapping(PORTS_FACT)
     problems = []
     for i, repo in enumerate(repositories):
-        for key in PORT_FIELDS:
-            holder = held_by.get(repo.get(key)) if repo.get(key) is not None else None
+        for key, port in connector_ports(repo):
+            holder = held_by.get(port)
             if holder is None or holder.lower() in declared or holder.lower() == str(repo.get("renamedFrom", "")).lower():
                 continue
-            problems.append(Problem(f"repositories[{i}].{key}", f"port {repo[key]} is held on the server by "
+            problems.append(Problem(f"repositories[{i}].{key}", f"port {port} is held on the server by "
                                     f"repository '{holder}', which this config does not declare. If "
                                     f"'{repo['name']}' is '{holder}' renamed, add `renamedFrom: {holder}` to "
                                     f"this entry (the old repository is then deleted first); otherwise pick "

@@ -27,6 +27,7 @@ class DockerFormat(RepositoryProvider):
     """The docker block of every type, and each type's docker-only fields."""
 
     format = FORMAT
+    format_path = FORMAT
 
     def fields(self, entry: Mapping[str, Any]) -> Spec:
         out = {**super().fields(entry), **{k: entry.get(k) for k in CONNECTOR_FIELDS}}
@@ -35,8 +36,6 @@ class DockerFormat(RepositoryProvider):
         elif self.repo_type == "proxy":
             out.update({k: entry.get(k) for k in PROXY_FIELDS})
             out["foreignLayerUrlWhitelist"] = list(entry["foreignLayerUrlWhitelist"])
-        else:
-            out["writableMember"] = entry.get("writableMember")
         return out
 
     def add_body(self, body: dict[str, Any], spec: Spec, server: Optional[ServerInfo]) -> dict[str, Any]:
@@ -48,8 +47,6 @@ class DockerFormat(RepositoryProvider):
             body["dockerProxy"] = compact({"indexType": spec["indexType"], "indexUrl": spec.get("indexUrl"),
                                            "cacheForeignLayers": spec["cacheForeignLayers"],
                                            "foreignLayerUrlWhitelist": spec["foreignLayerUrlWhitelist"]})
-        elif self.repo_type == "group" and spec.get("writableMember"):
-            body["group"]["writableMember"] = spec["writableMember"]
         return body
 
     def fields_from(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
@@ -70,8 +67,6 @@ class DockerFormat(RepositoryProvider):
                         "indexUrl": proxy.get("indexUrl") if proxy.get("indexType") == "CUSTOM" else None,
                         "cacheForeignLayers": bool(proxy.get("cacheForeignLayers", False)),
                         "foreignLayerUrlWhitelist": list(proxy.get("foreignLayerUrlWhitelist") or [])})
-        else:
-            out["writableMember"] = (doc.get("group") or {}).get("writableMember") or None
         return out
 
     def _explain(self, err: NexusError, spec: Mapping[str, Any], action: str,

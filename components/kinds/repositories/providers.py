@@ -18,8 +18,17 @@ from urllib.parse import quote
 from ...client import NexusClient, ServerInfo
 from ...provider import NexusProvider, Spec, compact, find_by_name
 from ...schema import Fragment
+from .formats import config_definitions
 
-SCHEMA = Fragment.beside(__file__, "repositories")
+
+def _schema() -> Fragment:
+    """The hand-written fragment plus what the specs say of every format (formats.py)."""
+    written = Fragment.beside(__file__, "repositories")
+    root = {**written.root, "$defs": {**written.root["$defs"], **config_definitions()}}
+    return Fragment(root, written.source)
+
+
+SCHEMA = _schema()
 LIST_PATH = "/v1/repositorySettings"  # every repository with all its settings, in one answer
 CONNECTION_FIELDS = ("retries", "timeout", "userAgentSuffix", "enableCircularRedirects",
                      "enableCookies", "useTrustStore")
@@ -37,6 +46,7 @@ def repository_path(name: str) -> str:
 
 class RepositoryProvider(NexusProvider):
     format: ClassVar[str] = ""  # as Nexus names it: docker, maven2, npm, ...
+    format_path: ClassVar[str] = ""  # as the REST paths and the config name it: docker, maven, npm, ...
     repo_type: ClassVar[str] = ""  # hosted | proxy | group
     # A repository cannot move to another blob store: Nexus refuses, so it is re-created.
     replace_on = ("name", "blobStore")
@@ -44,8 +54,9 @@ class RepositoryProvider(NexusProvider):
 
     # --- spec --------------------------------------------------------------------------------
     def normalize(self, spec: Spec) -> Spec:
-        """The spec with the schema's defaults for this type (the resource's spec has no `type`)."""
-        entry = SCHEMA.with_defaults({**spec, "type": self.repo_type})
+        """The spec with the schema's defaults for this format and type (the resource's spec has
+        neither: its resource type says them)."""
+        entry = SCHEMA.with_defaults({**spec, "type": self.repo_type, "format": self.format_path})
         return compact({**self.fields(entry), "adopt": bool(entry.get("adopt"))})
 
     def fields(self, entry: Mapping[str, Any]) -> Spec:
@@ -79,11 +90,11 @@ class RepositoryProvider(NexusProvider):
         return doc
 
     def create_remote(self, client: NexusClient, spec: Spec) -> None:
-        client.send("POST", f"/v1/repositories/{self.format}/{self.repo_type}", self.body(spec, client.server()),
+        client.send("POST", f"/v1/repositories/{self.format_path}/{self.repo_type}", self.body(spec, client.server()),
                     invalidates=("repositories",))
 
     def update_remote(self, client: NexusClient, spec: Spec, previous: Spec) -> None:
-        client.send("PUT", f"/v1/repositories/{self.format}/{self.repo_type}/{quote(spec['name'], safe='')}",
+        client.send("PUT", f"/v1/repositories/{self.format_path}/{self.repo_type}/{quote(spec['name'], safe='')}",
                     self.body(spec, client.server()), invalidates=("repositories",))
 
     def delete_remote(self, client: NexusClient, spec: Spec) -> None:
@@ -187,12 +198,16 @@ class GroupRepository(RepositoryProvider):
     repo_type = "group"
 
     def fields(self, entry: Mapping[str, Any]) -> Spec:
-        return {**super().fields(entry), "members": list(entry["members"])}
+        return {**super().fields(entry), "members": list(entry["members"]),
+                "writableMember": entry.get("writableMember")}
 
     def add_body(self, body: dict[str, Any], spec: Spec, server: Optional[ServerInfo]) -> dict[str, Any]:
         body["group"] = {"memberNames": list(spec["members"])}
+        if spec.get("writableMember"):  # Pro only (GroupDeployAttributes): docker, npm, pypi, conan, oci
+            body["group"]["writableMember"] = spec["writableMember"]
         return super().add_body(body, spec, server)
 
     def fields_from(self, doc: Mapping[str, Any], previous: Mapping[str, Any]) -> Spec:
-        return {**super().fields_from(doc, previous),
-                "members": list((doc.get("group") or {}).get("memberNames") or [])}
+        group = doc.get("group") or {}
+        return {**super().fields_from(doc, previous), "members": list(group.get("memberNames") or []),
+                "writableMember": group.get("writableMember") or None}
