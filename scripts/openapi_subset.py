@@ -12,9 +12,9 @@ Re-run it after adding a line to paths.txt.
 
 The program needs the repository request schemas too (the release check of every format's
 settings, components/kinds/repositories/formats.py) but must not read tests/: `--program` writes
-schemas/openapi/nexus-<version>.repositories.json from the test copies, the create request of
+components/kinds/repositories/openapi/nexus-<version>.repositories.json from the test copies, the create request of
 every `/v1/repositories/<format>/<type>` with the schemas it refers to (tests/test_formats.py
-fails when they are out of date), and schemas/openapi/offered.json: from which release (and
+fails when they are out of date), and components/kinds/repositories/openapi/offered.json: from which release (and
 until which) each format and type has endpoints, between the three specs too, as the emulator's
 table has it from the spec of every release 3.67-3.94 (tests/emulator/formats.py FORMATS).
 
@@ -34,7 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "tests" / "emulator" / "openapi"
 PATHS_FILE = OUT_DIR / "paths.txt"
-PROGRAM_DIR = ROOT / "schemas" / "openapi"
+PROGRAM_DIR = ROOT / "components" / "kinds" / "repositories" / "openapi"
 REPOSITORY_REQUEST = re.compile(r"^/v1/repositories/([a-z0-9]+)/(hosted|proxy|group)$")
 KEPT_OPERATION_KEYS = ("summary", "parameters", "requestBody", "responses")
 SOURCE = "sonatype-nexus-community/nexus-repo-api-client-go api/openapi.yaml ({name}), Apache-2.0; subset"
@@ -107,7 +107,7 @@ def offered_history() -> dict[str, dict[str, Any]]:
 
 
 def program_files() -> dict[str, str]:
-    """schemas/openapi/<name> -> its text, from every test copy and the emulator's history."""
+    """components/kinds/repositories/openapi/<name> -> its text, from every test copy and the emulator's history."""
     out = {"offered.json": json.dumps({"source": "the published spec of every release 3.67-3.94 "
                                                  "(sonatype-nexus-community/nexus-repo-api-client-go api/openapi.yaml at "
                                                  "each tag), via tests/emulator/formats.py",
@@ -122,7 +122,7 @@ def write_program_files() -> None:
     PROGRAM_DIR.mkdir(parents=True, exist_ok=True)
     for name, text in program_files().items():
         (PROGRAM_DIR / name).write_text(text)
-        print(f"schemas/openapi/{name}")
+        print(f"components/kinds/repositories/openapi/{name}")
 
 
 def release_of(spec: dict[str, Any]) -> str:
@@ -134,7 +134,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("specs", nargs="*", type=Path, help="full OpenAPI spec files (YAML or JSON)")
     parser.add_argument("--program", action="store_true",
-                        help="write schemas/openapi/ (the program's copy) from the test copies")
+                        help="write components/kinds/repositories/openapi/ (the program's copy) from the test copies")
     args = parser.parse_args(argv)
     if args.program:
         write_program_files()

@@ -3,7 +3,7 @@
 adopt's entry of each, and the program's copy of the request schemas. The engine run over a
 stack of every format is tests/test_formats_engine.py.
 
-The cases come from the program's copy of each release's spec (schemas/openapi/), which
+The cases come from the program's copy of each release's spec (components/kinds/repositories/openapi/), which
 test_program_copy_of_the_specs_is_up_to_date holds to the emulator's copy (tests/emulator/openapi/).
 """
 from __future__ import annotations
@@ -173,13 +173,13 @@ def test_adopt_writes_an_entry_that_converges_to_the_same_repository(nexus, rele
 
 
 def test_program_copy_of_the_specs_is_up_to_date():
-    """schemas/openapi/ is written from tests/emulator/openapi/ by scripts/openapi_subset.py --program."""
+    """components/kinds/repositories/openapi/ is written from tests/emulator/openapi/ by scripts/openapi_subset.py --program."""
     loader = importlib.util.spec_from_file_location("openapi_subset", ROOT / "scripts" / "openapi_subset.py")
     assert loader is not None and loader.loader is not None
     module = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(module)
     wanted = module.program_files()
-    present = {p.name: p.read_text() for p in (ROOT / "schemas" / "openapi").glob("*.json")}
+    present = {p.name: p.read_text() for p in (ROOT / "components" / "kinds" / "repositories" / "openapi").glob("*.json")}
     stale = sorted(name for name in {*wanted, *present} if wanted.get(name) != present.get(name))
     assert stale == [], f"out of date: {stale}; run python scripts/openapi_subset.py --program"
     assert len(wanted) == 4  # three releases' requests and the history between them

@@ -1,6 +1,6 @@
 """Repository formats as the official REST specs of the releases this project knows describe them.
 
-schemas/openapi/nexus-<release>.repositories.json are the create requests of every
+openapi/nexus-<release>.repositories.json (beside this module) are the create requests of every
 `/v1/repositories/<format>/<type>` of a release with the schemas they use (written by
 `scripts/openapi_subset.py --program` from the spec copies the emulator checks against). From
 them come: which format and type a release offers, the format-specific blocks of each request
@@ -21,7 +21,7 @@ from typing import Any, Mapping, Optional
 
 from jsonschema import Draft202012Validator
 
-API_DIR = Path(__file__).resolve().parents[3] / "schemas" / "openapi"
+API_DIR = Path(__file__).resolve().parent / "openapi"  # beside this module: package data
 OVERLAY = json.loads((Path(__file__).resolve().parent / "format_blocks.json").read_text())
 TYPES = ("hosted", "proxy", "group")
 DOCKER = "docker"
@@ -132,7 +132,7 @@ def api_for(version: Optional[Version]) -> ReleaseApi:
 @lru_cache(maxsize=None)
 def history() -> dict[str, tuple[Version, Optional[Version]]]:
     """"<format>/<type>" -> (first release with its endpoints, first without them or None), for the
-    releases between the known specs too (schemas/openapi/offered.json)."""
+    releases between the known specs too (openapi/offered.json)."""
     doc = json.loads((API_DIR / "offered.json").read_text())["offered"]
     return {key: (parse_version(when["since"]), parse_version(when["until"]) if when["until"] else None)
             for key, when in doc.items()}
