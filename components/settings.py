@@ -10,14 +10,15 @@ to do; adopt and unmanaged skip what the server cannot answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from .answers import parse_version
 from .client import NexusClient, ServerInfo
-from .kind import Context, Resources, after
+from .kind import Context, Found, Kind, Resources, after
 from .problems import Problem, ServerFacts, Values
 from .provider import NexusProvider, Spec
 from .resource import NexusResource
+from .schema import Fragment
 
 # What Nexus answers for a stored password, and what a client sends back to keep it
 # (sonatype/nexus-public PasswordPlaceholder).
@@ -96,17 +97,27 @@ def declare_settings(ctx: Context, config_path: tuple[str, ...], resource: type[
                                            opts=after(ctx.bootstrap))}
 
 
-def gated(values: Values, server: Optional[ServerFacts], config_path: tuple[str, ...],
-          availability: Availability) -> list[Problem]:
-    """The release/edition gate of a section that is set."""
-    if section(values, config_path) is None:
-        return []
-    return availability.problems(".".join(config_path), server)
+def settings_kind(name: str, config_path: tuple[str, ...], schema: Fragment, resource: type[NexusResource],
+                  availability: Availability, inventory: Callable[[NexusClient, ServerInfo], list[Found]],
+                  checks: Sequence[Callable[[Values, Optional[ServerFacts]], list[Problem]]] = (),
+                  depends_on: tuple[str, ...] = ()) -> Kind:
+    """The KINDS row of one settings section: checked only when set, gated by release and edition
+    first (the server is asked which it is only then), one resource when set."""
+    def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
+        if section(values, config_path) is None:
+            return []
+        return [*availability.problems(".".join(config_path), server),
+                *(problem for check in checks for problem in check(values, server))]
 
+    def declare(ctx: Context) -> Resources:
+        return declare_settings(ctx, config_path, resource)
 
-def gate_needs_server(values: Values, config_path: tuple[str, ...], availability: Availability) -> bool:
-    """A gated section's checks ask the server which release and edition it is."""
-    return section(values, config_path) is not None and (availability.since is not None or availability.pro)
+    def needs_server(values: Values) -> bool:
+        return section(values, config_path) is not None and (availability.since is not None or availability.pro)
+
+    return Kind(name=name, config_path=config_path, schema=schema, resource_types=(resource,), declare=declare,
+                problems=problems, inventory=inventory, singleton=True, needs_server=needs_server,
+                depends_on=depends_on)
 
 
 def missing_secret(at: str, what: str) -> Problem:

@@ -112,7 +112,7 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
     provider = CleanupPolicyProvider()
     found = []
     for doc in list_policies(client):
-        name, fmt = str(doc["name"]), str(doc.get("format") or "")
+        name = str(doc["name"])
         delete = provider._path(client, name)
         entry = config_entry(provider, provider.to_spec(doc, {"name": name}))
         found.append(KIND.found(name, entry, delete, format=doc.get("format")))

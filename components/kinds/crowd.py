@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Context, Found, Kind, Resources
+from ..kind import Found
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
-from ..settings import (PLACEHOLDER, Availability, SettingsProvider, declare_settings, gate_needs_server, gated,
-                        missing_secret, section)
+from ..settings import Availability, PLACEHOLDER, SettingsProvider, missing_secret, section, settings_kind
 
 SCHEMA = Fragment.beside(__file__)
 PATH = "/v1/security/atlassian-crowd"
@@ -83,19 +82,4 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
 
 
 # --- the kind -----------------------------------------------------------------------------------
-def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
-    if section(values, CONFIG_PATH) is None:
-        return []
-    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *realm_problems(values, server)]
-
-
-def declare(ctx: Context) -> Resources:
-    return declare_settings(ctx, CONFIG_PATH, Crowd)
-
-
-def needs_server(values: Values) -> bool:
-    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
-
-
-KIND = Kind(name="Atlassian Crowd settings", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(Crowd,), declare=declare,
-            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server, depends_on=("active realms",))
+KIND = settings_kind("Atlassian Crowd settings", CONFIG_PATH, SCHEMA, Crowd, AVAILABILITY, inventory, checks=(realm_problems,), depends_on=("active realms",))

@@ -10,15 +10,14 @@ leaves the server's settings as they are.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Context, Found, Kind, Resources
-from ..problems import Problem, ServerFacts, Values
+from ..kind import Found
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
-from ..settings import Availability, SettingsProvider, declare_settings, gate_needs_server, gated, section
+from ..settings import Availability, SettingsProvider, settings_kind
 
 SCHEMA = Fragment.beside(__file__)
 CONFIG_PATH = ('email',)
@@ -88,19 +87,4 @@ def verify(client: NexusClient, address: str) -> dict[str, Any]:
 
 
 # --- the kind -----------------------------------------------------------------------------------
-def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
-    if section(values, CONFIG_PATH) is None:
-        return []
-    return [*gated(values, server, CONFIG_PATH, AVAILABILITY)]
-
-
-def declare(ctx: Context) -> Resources:
-    return declare_settings(ctx, CONFIG_PATH, EmailServer)
-
-
-def needs_server(values: Values) -> bool:
-    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
-
-
-KIND = Kind(name="email server", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(EmailServer,), declare=declare,
-            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)
+KIND = settings_kind("email server", CONFIG_PATH, SCHEMA, EmailServer, AVAILABILITY, inventory)

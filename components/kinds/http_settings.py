@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Context, Found, Kind, Resources
+from ..kind import Found
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
-from ..settings import (Availability, SettingsProvider, declare_settings, gate_needs_server, gated, missing_secret,
-                        section)
+from ..settings import Availability, SettingsProvider, missing_secret, section, settings_kind
 
 SCHEMA = Fragment.beside(__file__)
 CONFIG_PATH = ('http',)
@@ -110,13 +109,10 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
 
 
 # --- the kind -----------------------------------------------------------------------------------
-def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
-    if section(values, CONFIG_PATH) is None:
-        return []
+def proxy_password_problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
     settings = section(values, CONFIG_PATH) or {}
-    return [*gated(values, server, CONFIG_PATH, AVAILABILITY),
-            *(missing_secret(f"http.{key}.auth.password", f"the password of the {key} server")
-              for key in PROXIES if _auth_without_password(settings.get(key)))]
+    return [missing_secret(f"http.{key}.auth.password", f"the password of the {key} server")
+            for key in PROXIES if _auth_without_password(settings.get(key))]
 
 
 def _auth_without_password(proxy: Optional[Mapping[str, Any]]) -> bool:
@@ -124,13 +120,4 @@ def _auth_without_password(proxy: Optional[Mapping[str, Any]]) -> bool:
     return auth is not None and not auth.get("password")
 
 
-def declare(ctx: Context) -> Resources:
-    return declare_settings(ctx, CONFIG_PATH, HttpSettings)
-
-
-def needs_server(values: Values) -> bool:
-    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
-
-
-KIND = Kind(name="outbound HTTP settings", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(HttpSettings,), declare=declare,
-            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)
+KIND = settings_kind("outbound HTTP settings", CONFIG_PATH, SCHEMA, HttpSettings, AVAILABILITY, inventory, checks=(proxy_password_problems,))

@@ -13,12 +13,12 @@ from typing import Any, Mapping, Optional
 from urllib.parse import quote
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Context, Found, Kind, Resources
+from ..kind import Found
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
-from ..settings import Availability, SettingsProvider, declare_settings, gate_needs_server, gated, section
+from ..settings import Availability, SettingsProvider, section, settings_kind
 
 SCHEMA = Fragment.beside(__file__)
 PATH = "/v1/security/ip-allowlist"
@@ -119,19 +119,4 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
 
 
 # --- the kind -----------------------------------------------------------------------------------
-def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
-    if section(values, CONFIG_PATH) is None:
-        return []
-    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *entry_problems(values, server)]
-
-
-def declare(ctx: Context) -> Resources:
-    return declare_settings(ctx, CONFIG_PATH, IpAllowlist)
-
-
-def needs_server(values: Values) -> bool:
-    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
-
-
-KIND = Kind(name="IP allow list", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(IpAllowlist,), declare=declare,
-            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)
+KIND = settings_kind("IP allow list", CONFIG_PATH, SCHEMA, IpAllowlist, AVAILABILITY, inventory, checks=(entry_problems,))

@@ -10,14 +10,13 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from ..client import NexusClient, NexusError, ServerInfo
-from ..kind import Context, Found, Kind, Resources
+from ..kind import Found
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, compact
 from ..resource import NexusResource
 from ..schema import Fragment
 from ..answers import parse_version
-from ..settings import (Availability, SettingsProvider, declare_settings, gate_needs_server, gated, missing_secret,
-                        section)
+from ..settings import Availability, SettingsProvider, missing_secret, section, settings_kind
 
 SCHEMA = Fragment.beside(__file__)
 CONFIG_PATH = ('iq',)
@@ -94,19 +93,4 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
 
 
 # --- the kind -----------------------------------------------------------------------------------
-def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
-    if section(values, CONFIG_PATH) is None:
-        return []
-    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *iq_problems(values, server)]
-
-
-def declare(ctx: Context) -> Resources:
-    return declare_settings(ctx, CONFIG_PATH, IqServer)
-
-
-def needs_server(values: Values) -> bool:
-    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
-
-
-KIND = Kind(name="IQ Server connection", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(IqServer,), declare=declare,
-            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)
+KIND = settings_kind("IQ Server connection", CONFIG_PATH, SCHEMA, IqServer, AVAILABILITY, inventory, checks=(iq_problems,))

@@ -19,13 +19,13 @@ from pulumi.dynamic import CreateResult, DiffResult, UpdateResult
 
 from .. import client as nexus
 from ..client import NexusClient, NexusError, ServerInfo
-from ..kind import Context, Found, Kind, Resources
+from ..kind import Found
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec, strip_provider
 from ..resource import NexusResource
 from ..schema import Fragment
 from ..answers import parse_version
-from ..settings import Availability, SettingsProvider, declare_settings, gate_needs_server, gated, section
+from ..settings import Availability, SettingsProvider, section, settings_kind
 
 SCHEMA = Fragment.beside(__file__)
 CONFIG_PATH = ('license',)
@@ -136,19 +136,4 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
 
 
 # --- the kind -----------------------------------------------------------------------------------
-def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
-    if section(values, CONFIG_PATH) is None:
-        return []
-    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *file_problems(values, server)]
-
-
-def declare(ctx: Context) -> Resources:
-    return declare_settings(ctx, CONFIG_PATH, License)
-
-
-def needs_server(values: Values) -> bool:
-    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
-
-
-KIND = Kind(name="licence", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(License,), declare=declare,
-            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)
+KIND = settings_kind("licence", CONFIG_PATH, SCHEMA, License, AVAILABILITY, inventory, checks=(file_problems,))

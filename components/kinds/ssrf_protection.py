@@ -11,12 +11,12 @@ import ipaddress
 from typing import Any, Mapping, Optional
 
 from ..client import NexusClient, ServerInfo
-from ..kind import Context, Found, Kind, Resources
+from ..kind import Found
 from ..problems import Problem, ServerFacts, Values
 from ..provider import Spec
 from ..resource import NexusResource
 from ..schema import Fragment
-from ..settings import Availability, SettingsProvider, declare_settings, gate_needs_server, gated, section
+from ..settings import Availability, SettingsProvider, section, settings_kind
 
 SCHEMA = Fragment.beside(__file__)
 PATH = "/v1/security/ssrf-protection"
@@ -75,19 +75,4 @@ def inventory(client: NexusClient, info: ServerInfo) -> list[Found]:
 
 
 # --- the kind -----------------------------------------------------------------------------------
-def problems(values: Values, server: Optional[ServerFacts]) -> list[Problem]:
-    if section(values, CONFIG_PATH) is None:
-        return []
-    return [*gated(values, server, CONFIG_PATH, AVAILABILITY), *address_problems(values, server)]
-
-
-def declare(ctx: Context) -> Resources:
-    return declare_settings(ctx, CONFIG_PATH, SsrfProtection)
-
-
-def needs_server(values: Values) -> bool:
-    return gate_needs_server(values, CONFIG_PATH, AVAILABILITY)
-
-
-KIND = Kind(name="SSRF protection settings", config_path=CONFIG_PATH, schema=SCHEMA, resource_types=(SsrfProtection,), declare=declare,
-            problems=problems, inventory=inventory, singleton=True, needs_server=needs_server)
+KIND = settings_kind("SSRF protection settings", CONFIG_PATH, SCHEMA, SsrfProtection, AVAILABILITY, inventory, checks=(address_problems,))
