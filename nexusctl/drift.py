@@ -235,11 +235,14 @@ def nexus_objects(state: Mapping[str, Any]) -> list[str]:
 def recorded_nexus(state: Mapping[str, Any]) -> Optional[dict[str, Any]]:
     """The `nexus` settings of the last deployment, which a refresh without the program uses
     (the engine configures the providers from the state): the server the check compares."""
-    key = f"{engine.project_name()}:nexus"
     for resource in (state.get("deployment") or {}).get("resources") or []:
-        value = (resource.get("inputs") or {}).get(key) if resource.get("type") == PROVIDER_TYPE else None
-        if isinstance(value, str):  # a secret would be a ciphertext object: then the config decides
-            return json.loads(value)
+        if resource.get("type") != PROVIDER_TYPE:
+            continue
+        # `<project>:nexus` of the stack config (the default provider), or the `nexus-registry:nexus`
+        # of a NexusRegistry component's own provider (components/registry.py) in a team's project.
+        for key, value in (resource.get("inputs") or {}).items():
+            if key.endswith(":nexus") and isinstance(value, str):  # a secret is a ciphertext object
+                return json.loads(value)
     return None
 
 
