@@ -83,10 +83,13 @@ def install(package: str) -> None:
 
 class CheckoutName(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """`components[.x]` as the already imported `<package>[.x]`: the same module objects under a
-    second name (no second copy of any class)."""
+    second name (no second copy of any class). It sits first among the finders, since the path
+    finder would load a second copy from the alias's `__path__`, and steps aside for a
+    `components` (or a submodule of it) that another finder finds, unless it `claims` the name."""
 
-    def __init__(self, package: str) -> None:
+    def __init__(self, package: str, claims: bool) -> None:
         self.package = package
+        self.claims = claims
 
     def target(self, fullname: str) -> Optional[str]:
         if fullname == CHECKOUT_PACKAGE or fullname.startswith(CHECKOUT_PACKAGE + "."):
@@ -96,10 +99,19 @@ class CheckoutName(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname: str, path: Optional[Sequence[str]] = None,
                   target: Optional[types.ModuleType] = None) -> Optional[importlib.machinery.ModuleSpec]:
         real = self.target(fullname)
-        if real is None or importlib.util.find_spec(real) is None:
+        if real is None:
             return None
-        return importlib.machinery.ModuleSpec(fullname, self, is_package=hasattr(importlib.import_module(real),
-                                                                                  "__path__"))
+        ours = sys.modules.get(CHECKOUT_PACKAGE) is sys.modules.get(self.package)
+        if not (self.claims or (ours and fullname != CHECKOUT_PACKAGE)) and self._found_elsewhere(fullname, path):
+            return None
+        if importlib.util.find_spec(real) is None:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self,
+                                              is_package=hasattr(importlib.import_module(real), "__path__"))
+
+    def _found_elsewhere(self, fullname: str, path: Optional[Sequence[str]]) -> bool:
+        return any(finder.find_spec(fullname, path) is not None for finder in sys.meta_path
+                   if finder is not self and hasattr(finder, "find_spec"))
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         return importlib.import_module(self.target(spec.name) or spec.name)
@@ -108,17 +120,11 @@ class CheckoutName(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         """The module ran already, under its own name."""
 
 
-def answer_checkout_name(package: str, first: bool = False) -> None:
-    """Lets `components.*` name `package`'s modules: after every other finder (a program's own
-    `components` wins), or `first` (nexusctl, which runs no project code, imports the library by
-    its checkout name)."""
-    finder = next((f for f in sys.meta_path if isinstance(f, CheckoutName) and f.package == package), None)
-    if finder is not None:
-        if not first:
+def answer_checkout_name(package: str, claims: bool = False) -> None:
+    """Lets `components.*` name `package`'s modules. A program's own `components` wins unless the
+    caller `claims` the name (nexusctl, which runs no project code, imports the library by it)."""
+    for finder in [f for f in sys.meta_path if isinstance(f, CheckoutName) and f.package == package]:
+        if finder.claims or not claims:
             return
         sys.meta_path.remove(finder)
-    finder = CheckoutName(package)
-    if first:
-        sys.meta_path.insert(0, finder)
-    else:
-        sys.meta_path.append(finder)
+    sys.meta_path.insert(0, CheckoutName(package, claims))

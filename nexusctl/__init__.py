@@ -3,8 +3,8 @@
 It works in two places. In a checkout of the repository it is the checkout's own tool: the
 library is the checkout's `components/` and the project is the checkout. Installed (`pip install
 nexus-registry`), the library is the `nexus_registry` package, which nexusctl imports by its
-checkout name (`components`, answered by components/legacy.py's finder, first: nexusctl runs no
-project code that could own that name), and the project is the Pulumi project of the current
+checkout name (`components`, answered by components/legacy.py's finder, which nexusctl lets
+claim the name: it runs no project code that could own it), and the project is the Pulumi project of the current
 directory (nexusctl/engine.py).
 """
 from __future__ import annotations
@@ -17,4 +17,4 @@ IN_CHECKOUT = (CHECKOUT / "components" / "__init__.py").is_file() and (CHECKOUT 
 LIBRARY = "components" if IN_CHECKOUT else "nexus_registry"
 
 if not IN_CHECKOUT:
-    importlib.import_module("nexus_registry.legacy").answer_checkout_name("nexus_registry", first=True)
+    importlib.import_module("nexus_registry.legacy").answer_checkout_name("nexus_registry", claims=True)

@@ -231,3 +231,12 @@ def test_engine_errors_win_over_partial_results():
                                                "error: Preview failed: Nexus answered 0 to GET /v1/status\n")
     assert report.status == "error"
     assert report.errors == ["Preview failed: Nexus answered 0 to GET /v1/status"]
+
+
+def test_the_diff_parser_reads_the_children_of_a_component_one_level_deeper():
+    """Since the stack is one NexusRegistry, the engine prints its resources one level deeper."""
+    head, _, rest = DIFF.partition("    ~ pulumi-python")
+    body, _, tail = ("    ~ pulumi-python" + rest).partition("Resources:")
+    nested = head + "".join("    " + line for line in body.splitlines(keepends=True)) + "Resources:" + tail
+    flat, deep = (drift.analyse("prod", 7, text, f"error: {drift.EXPECTED_CHANGES_ERROR}\n") for text in (DIFF, nested))
+    assert deep.status == "drift" and deep.drift == flat.drift and len(deep.drift) == 3
