@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping
 
+from .kinds.anonymous import SCHEMA as ANONYMOUS_ACCESS
 from .problems import Problem
 
 DOCKER_TOKEN = "DockerToken"
@@ -87,7 +88,7 @@ def _anonymous_pull(security: dict[str, Any], pull: list[str], repos: Mapping[st
     if anonymous.get("enabled") is False:
         problems.append(Problem("security.anonymous.enabled", "anonymousPull needs anonymous access on; "
                                 "remove `enabled: false` or the anonymousPull preset"))
-    if anonymous.get("userId", "anonymous") != "anonymous":
+    if ANONYMOUS_ACCESS.with_defaults(anonymous)["userId"] != ANONYMOUS_USER["userId"]:
         problems.append(Problem("security.anonymous.userId", "Docker's anonymous token works only with the "
                                 "built-in anonymous user; remove userId or the anonymousPull preset"))
     security["anonymous"] = {**anonymous, "enabled": True}

@@ -64,6 +64,11 @@ class Fragment:
             entry = entry["properties"][name]
         return Fragment(self.root, self.source, entry)
 
+    def default(self, *names: str) -> Any:
+        """The default of the property at these names (e.g. "ca", "validityDays"), for code that
+        needs it before there is any config to fill (a settings class's field, a constant)."""
+        return copy.deepcopy(self.at(*names).entry["default"])
+
     def with_defaults(self, entry: Mapping[str, Any]) -> dict[str, Any]:
         """The entry with every field the schema gives a default for filled in (nested objects
         whose schema has `default: {}` included); given fields are kept as they are."""

@@ -54,7 +54,7 @@ class StackConfig:
     def adopt(self, item: Mapping[str, Any]) -> bool:
         """An object's own `adopt` wins over the stack-wide `nexus.adopt`."""
         own = item.get("adopt")
-        return bool(self.nexus.get("adopt", False) if own is None else own)
+        return bool(self.nexus.get("adopt") if own is None else own)  # absent: no (nexus.adopt's schema default)
 
     def spec(self, path: Sequence[Any], item: Mapping[str, Any]) -> dict[str, Any]:
         """A resource's inputs from one config object: adopt resolved, `protect` left to the

@@ -302,6 +302,7 @@ def test_schema_is_valid_documented_and_closed():
 # --- the real engine -------------------------------------------------------------------------
 PROGRAM = textwrap.dedent("""\
     import pulumi
+    import components.kinds  # the table every provider pickles through (components/resource.py)
     from components.standup.tls import TlsSettings
     from components.standup.tls_material import TlsMaterial
 

@@ -19,7 +19,7 @@ from ..kind import Context
 from ..resource import as_child
 from ..stack_config import StackConfig
 from .container import ContainerSettings, NexusContainer, connector_ports
-from .deployment_check import DeploymentCheck
+from .deployment_check import VERIFY, DeploymentCheck
 from .nexus_properties import render_nexus_properties
 from .reverse_proxy import ReverseProxySettings, bundle_dir, render_from_settings, write_bundle
 from .tls import TlsSettings
@@ -103,7 +103,7 @@ def reverse_proxy(cfg: StackConfig, standup: StandUp) -> Optional[pulumi.Output[
 
 def deployment_check(cfg: StackConfig, standup: StandUp, ctx: Context) -> Optional[pulumi.Resource]:
     """Walks the docker path after every change (see components/standup/deployment_check.py)."""
-    if not cfg.nexus.get("verify", {}).get("enabled", True):
+    if not VERIFY.with_defaults(cfg.nexus.get("verify") or {})["enabled"]:
         return None
     upstream = [*ctx.all(), *[r for r in (standup.tls, standup.container) if r is not None]]
     return DeploymentCheck("deployment-check", cfg, standup.tls.ca_cert_pem if standup.tls else None, upstream)

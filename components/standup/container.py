@@ -18,6 +18,7 @@ from typing import Any, Mapping, Sequence
 import pulumi
 import pulumi_docker as docker
 
+from ..schema import Fragment
 from .nexus_properties import (
     DATA_DIR,
     DEFAULT_HTTPS_PORT,
@@ -33,7 +34,8 @@ from .nexus_properties import (
 from .tls_material import TlsMaterial
 
 NEXUS_UID = "200"
-DEFAULT_IMAGE = "sonatype/nexus3:3.86.2"
+SCHEMA = Fragment.section("container")  # where the container section's defaults are written
+DEFAULT_IMAGE: str = SCHEMA.default("image")
 HEALTH_URL = f"http://localhost:{UI_PORT}/service/rest/v1/status/writable"
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
 _MEMORY = re.compile(r"^[1-9][0-9]*[kKmMgG]$")
@@ -54,41 +56,40 @@ class ContainerSettings:
 
     image: str = DEFAULT_IMAGE
     registry_mirror: str | None = None
-    name: str = "nexus"
-    volume: str = "nexus-data"
-    protect_volume: bool = True
-    heap: str = "2703m"
+    name: str = SCHEMA.default("name")
+    volume: str = SCHEMA.default("volume")
+    protect_volume: bool = SCHEMA.default("protectVolume")
+    heap: str = SCHEMA.default("heap")
     direct_memory: str | None = None
-    restart_policy: str = "unless-stopped"
-    http_port: int = UI_PORT
-    bind_address: str = "0.0.0.0"
-    random_password: bool = True
-    skip_default_repositories: bool = True
+    restart_policy: str = SCHEMA.default("restartPolicy")
+    http_port: int = SCHEMA.default("httpPort")
+    bind_address: str = SCHEMA.default("bindAddress")
+    random_password: bool = SCHEMA.default("randomPassword")
+    skip_default_repositories: bool = SCHEMA.default("skipDefaultRepositories")
     nexus_properties: Mapping[str, str] = field(default_factory=dict)
     extra_env: Mapping[str, str] = field(default_factory=dict)
-    wait_timeout: int = 300
+    wait_timeout: int = SCHEMA.default("waitTimeout")
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any] | None) -> "ContainerSettings":
         """Build from the camelCase config dict; absent keys take the schema defaults."""
-        cfg = cfg or {}
-        defaults = cls()
+        cfg = SCHEMA.with_defaults(cfg or {})
         return cls(
-            image=cfg.get("image", defaults.image),
+            image=cfg["image"],
             registry_mirror=cfg.get("registryMirror"),
-            name=cfg.get("name", defaults.name),
-            volume=cfg.get("volume", defaults.volume),
-            protect_volume=bool(cfg.get("protectVolume", defaults.protect_volume)),
-            heap=cfg.get("heap", defaults.heap),
+            name=cfg["name"],
+            volume=cfg["volume"],
+            protect_volume=bool(cfg["protectVolume"]),
+            heap=cfg["heap"],
             direct_memory=cfg.get("directMemory"),
-            restart_policy=cfg.get("restartPolicy", defaults.restart_policy),
-            http_port=int(cfg.get("httpPort", defaults.http_port)),
-            bind_address=cfg.get("bindAddress", defaults.bind_address),
-            random_password=bool(cfg.get("randomPassword", defaults.random_password)),
-            skip_default_repositories=bool(cfg.get("skipDefaultRepositories", defaults.skip_default_repositories)),
-            nexus_properties=dict(cfg.get("nexusProperties") or {}),
-            extra_env=dict(cfg.get("extraEnv") or {}),
-            wait_timeout=int(cfg.get("waitTimeout", defaults.wait_timeout)),
+            restart_policy=cfg["restartPolicy"],
+            http_port=int(cfg["httpPort"]),
+            bind_address=cfg["bindAddress"],
+            random_password=bool(cfg["randomPassword"]),
+            skip_default_repositories=bool(cfg["skipDefaultRepositories"]),
+            nexus_properties=dict(cfg["nexusProperties"]),
+            extra_env=dict(cfg["extraEnv"]),
+            wait_timeout=int(cfg["waitTimeout"]),
         )
 
 

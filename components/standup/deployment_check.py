@@ -21,8 +21,11 @@ from .. import client as nexus
 from ..client import wire_numbers
 from ..provider import strip_provider
 from ..resource import ProvidedResource, StableProvider
+from ..schema import Fragment
 from ..stack_config import StackConfig
 from .verification import Options, failures, run_checks
+
+VERIFY = Fragment.section("nexus").at("verify")  # nexus.verify: whether and how the deployment is checked
 
 CHECK_ID = "deployment-check"
 REPOSITORY_FIELDS = ("name", "type", "httpPort", "httpsPort", "forceBasicAuth")
@@ -36,14 +39,14 @@ class DeploymentCheckFailed(Exception):
 def check_inputs(cfg: StackConfig) -> dict[str, Any]:
     """The secret-free part of the expanded config the checks read."""
     security = cfg.get("security", {})
-    verify = cfg.nexus.get("verify", {})
+    verify = VERIFY.with_defaults(cfg.nexus.get("verify") or {})
     return {
         "nexus": {"url": cfg.nexus["url"]},
         "repositories": [{k: r[k] for k in REPOSITORY_FIELDS if k in r} for r in cfg.get("repositories", [])],
         "security": {"anonymousPull": list(security.get("anonymousPull") or [])},
         "tls": {k: v for k, v in (cfg.get("tls") or {}).items() if k in TLS_FIELDS},
         "reverseProxy": cfg.get("reverseProxy") or {},
-        "throughReverseProxy": bool(verify.get("throughReverseProxy", False)),
+        "throughReverseProxy": bool(verify["throughReverseProxy"]),
     }
 
 

@@ -18,13 +18,15 @@ import re
 from typing import Mapping
 from xml.sax.saxutils import escape
 
+from ..schema import Fragment
+
 DATA_DIR = "/nexus-data"
 PROPERTIES_PATH = f"{DATA_DIR}/etc/nexus.properties"
 SSL_DIR = f"{DATA_DIR}/etc/ssl"
 KEYSTORE_PATH = f"{SSL_DIR}/keystore.jks"  # the name jetty-https.xml expects under ${ssl.etc}
 JETTY_DIR = f"{DATA_DIR}/etc/jetty"
 KEYSTORE_XML_PATH = f"{JETTY_DIR}/jetty-https-keystore.xml"
-DEFAULT_HTTPS_PORT = 8443
+DEFAULT_HTTPS_PORT: int = Fragment.section("tls").default("httpsPort")
 UI_PORT = 8081
 
 _JETTY_XMLS = ("jetty.xml", "jetty-http.xml", "jetty-https.xml", "jetty-requestlog.xml")

@@ -15,6 +15,9 @@ import pulumi
 from ..kinds.repositories import SCHEMA as REPOSITORIES
 from ..stack_config import StackConfig
 from .build import StandUp, nexus_properties
+from .reverse_proxy import SCHEMA as REVERSE_PROXY
+
+HTTPS_PORT = 443  # the port a registry host name needs no `:port` for
 
 ANONYMOUS_PULL_CONDITIONS = (
     "the DockerToken realm is active (security.realms)",
@@ -33,8 +36,8 @@ def proxy_endpoint(cfg: StackConfig) -> Optional[str]:
     proxy = cfg.get("reverseProxy")
     if not proxy:
         return None
-    port = proxy.get("listenPort", 443)
-    return proxy["registryHost"] if port == 443 else f"{proxy['registryHost']}:{port}"
+    port = REVERSE_PROXY.with_defaults(proxy)["listenPort"]
+    return proxy["registryHost"] if port == HTTPS_PORT else f"{proxy['registryHost']}:{port}"
 
 
 def registry_endpoints(cfg: StackConfig) -> list[str]:

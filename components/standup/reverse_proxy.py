@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-DEFAULT_TIMEOUT_SECONDS = 900  # a multi-GB layer over a slow link must not be cut off
+from ..schema import Fragment
+
+SCHEMA = Fragment.section("reverseProxy")  # where the reverseProxy section's defaults are written
+DEFAULT_TIMEOUT_SECONDS: int = SCHEMA.default("timeoutSeconds")  # a multi-GB layer over a slow link must not be cut off
+DEFAULT_LISTEN_PORT: int = SCHEMA.default("listenPort")
+DEFAULT_UPSTREAM_HOST: str = SCHEMA.default("upstreamHost")
 CONF_NAME = "nexus-registry.conf"
 _NAME = re.compile(r"[^a-z0-9]+")
 _TOKEN = re.compile(r"[^\s;{}'\"#$]+")  # one nginx word: nothing that could end or extend a directive
@@ -40,19 +45,20 @@ class ReverseProxySettings:
     pull_repository: str
     push_repository: str
     ui_host: str | None = None
-    listen_port: int = 443
+    listen_port: int = DEFAULT_LISTEN_PORT
     listen_address: str | None = None
-    tls_cert_path: str = "/etc/nginx/ssl/nexus-registry.crt"
-    tls_key_path: str = "/etc/nginx/ssl/nexus-registry.key"
-    upstream_host: str = "127.0.0.1"
+    tls_cert_path: str = SCHEMA.default("tlsCertPath")
+    tls_key_path: str = SCHEMA.default("tlsKeyPath")
+    upstream_host: str = DEFAULT_UPSTREAM_HOST
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
     output_dir: str | None = None  # None: the per-stack state directory (`bundle_dir`)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "ReverseProxySettings":
         """Build from the camelCase config dict; absent optional keys take the schema defaults."""
+        settings = SCHEMA.with_defaults(cfg)
         optional = {
-            attr: cfg[key]
+            attr: settings[key]
             for key, attr in (
                 ("uiHost", "ui_host"),
                 ("listenPort", "listen_port"),
@@ -63,7 +69,7 @@ class ReverseProxySettings:
                 ("timeoutSeconds", "timeout_seconds"),
                 ("outputDir", "output_dir"),
             )
-            if key in cfg
+            if key in settings
         }
         return cls(
             registry_host=cfg["registryHost"],
@@ -98,8 +104,8 @@ def render_nginx_conf(
     key_path: str,
     ui_host: str | None = None,
     ui_port: int = 8081,
-    upstream_host: str = "127.0.0.1",
-    listen_port: int = 443,
+    upstream_host: str = DEFAULT_UPSTREAM_HOST,
+    listen_port: int = DEFAULT_LISTEN_PORT,
     listen_address: str | None = None,
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
 ) -> str:

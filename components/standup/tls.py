@@ -28,11 +28,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pulumi.dynamic import CheckFailure
 from pulumi.runtime.rpc import UNKNOWN
 
+from ..schema import Fragment
+
+SCHEMA = Fragment.section("tls")  # where the tls section's defaults are written (the constants read it)
 KEYSTORE_ALIAS = "jetty"
-DEFAULT_VALIDITY_DAYS = 365
-DEFAULT_CA_VALIDITY_DAYS = 3650
-DEFAULT_RENEW_BEFORE_DAYS = 30
-DEFAULT_HTTPS_PORT = 8443
+DEFAULT_VALIDITY_DAYS: int = SCHEMA.default("validityDays")
+DEFAULT_CA_VALIDITY_DAYS: int = SCHEMA.default("ca", "validityDays")
+DEFAULT_RENEW_BEFORE_DAYS: int = SCHEMA.default("renewBeforeDays")
+DEFAULT_HTTPS_PORT: int = SCHEMA.default("httpsPort")
 MAX_VALIDITY_DAYS = 36500
 MIN_KEYSTORE_PASSWORD_LENGTH = 6  # keytool and the JDK refuse shorter PKCS12 passwords
 # Where each input of the TLS material lives in the stack config, so failures can name the line to fix.
@@ -81,19 +84,20 @@ class TlsSettings:
         """
         if not cfg:
             return cls()
-        ca = cfg.get("ca") or {}
+        settings = SCHEMA.with_defaults(cfg)
+        ca = SCHEMA.at("ca").with_defaults(cfg.get("ca") or {})
         return cls(
-            enabled=bool(cfg.get("enabled", True)),
-            hostnames=tuple(cfg.get("hostnames") or ()),
-            ip_addresses=tuple(cfg.get("ipAddresses") or ()),
+            enabled=bool(settings["enabled"]),
+            hostnames=tuple(settings["hostnames"]),
+            ip_addresses=tuple(settings["ipAddresses"]),
             ca_cert_pem=ca.get("certPem"),
             ca_key_pem=ca.get("keyPem"),
-            ca_validity_days=int(ca.get("validityDays", DEFAULT_CA_VALIDITY_DAYS)),
-            validity_days=int(cfg.get("validityDays", DEFAULT_VALIDITY_DAYS)),
-            renew_before_days=int(cfg.get("renewBeforeDays", DEFAULT_RENEW_BEFORE_DAYS)),
-            keystore_password=cfg.get("keystorePassword"),
-            jetty_https=bool(cfg.get("enabled", True) and cfg.get("jettyHttps", False)),
-            https_port=int(cfg.get("httpsPort", DEFAULT_HTTPS_PORT)),
+            ca_validity_days=int(ca["validityDays"]),
+            validity_days=int(settings["validityDays"]),
+            renew_before_days=int(settings["renewBeforeDays"]),
+            keystore_password=settings.get("keystorePassword"),
+            jetty_https=bool(settings["enabled"] and settings["jettyHttps"]),
+            https_port=int(settings["httpsPort"]),
         )
 
     def resource_inputs(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ certificate chain, SANs and expiry. Each check is a plain function returning a `
 """
 from __future__ import annotations
 
+import functools
 import http.client
 import ipaddress
 import json
@@ -23,6 +24,9 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 from urllib.parse import urlencode, urlsplit
 
 from cryptography import x509
+
+from .reverse_proxy import SCHEMA as REVERSE_PROXY
+from .tls import SCHEMA as TLS
 
 DEFAULT_TIMEOUT = 5.0
 EULA_REFUSAL = "End User License Agreement"
@@ -245,11 +249,11 @@ def plan(values: Mapping[str, Any], options: Options = Options()) -> list[Callab
     timeout, ca_file = options.timeout, options.ca_file
     security = values.get("security") or {}
     anonymous = {n.lower() for n in security.get("anonymousPull") or []}
-    tls = values.get("tls") or {}
-    tls_on = bool(tls) and tls.get("enabled", True)
-    jetty_https = tls_on and tls.get("jettyHttps", False)
-    expected_names = [*tls.get("hostnames", []), *tls.get("ipAddresses", [])] if tls_on else []
-    renew = int(tls.get("renewBeforeDays", 30)) if tls_on else 0
+    tls = TLS.with_defaults(values["tls"]) if values.get("tls") else {}  # no section: no TLS
+    tls_on = bool(tls) and bool(tls["enabled"])
+    jetty_https = tls_on and bool(tls["jettyHttps"])
+    expected_names = [*tls["hostnames"], *tls["ipAddresses"]] if tls_on else []
+    renew = int(tls["renewBeforeDays"]) if tls_on else 0
     checks: list[Callable[[], Check]] = [lambda: nexus_status(nexus_url, timeout=timeout, ca_file=ca_file,
                                                               context=options.nexus_context)]
     repos = values.get("repositories") or []
@@ -266,7 +270,7 @@ def plan(values: Mapping[str, Any], options: Options = Options()) -> list[Callab
             if name.lower() in anonymous:
                 checks.append(_bind(anonymous_pull, base, name, timeout=timeout, ca_file=ca_file))
     if jetty_https:
-        port = int(tls.get("httpsPort", 8443))
+        port = int(tls["httpsPort"])
         checks.append(_bind(tls_certificate, connector_host, port, expected_names=expected_names, ca_file=ca_file,
                             renew_before_days=renew, timeout=timeout, now=options.now,
                             name=f"TLS certificate of Nexus (Jetty HTTPS {connector_host}:{port})"))
@@ -292,7 +296,8 @@ def _reverse_proxy_checks(proxy: Mapping[str, Any], repos: Sequence[Mapping[str,
                           expected_names: Sequence[str], renew: int, options: Options) -> list[Callable[[], Check]]:
     """TLS ends at the proxy: the registry host name must serve a valid certificate and route
     /v2/ to the pull (group) repository, whose challenge and anonymous token must come through."""
-    host, port = proxy["registryHost"], int(proxy.get("listenPort", 443))
+    proxy = REVERSE_PROXY.with_defaults(proxy)
+    host, port = proxy["registryHost"], int(proxy["listenPort"])
     listen = proxy.get("listenAddress")
     connect_to = options.proxy_address or (listen if listen and listen not in WILDCARD_ADDRESSES else None)
     timeout, ca_file = options.timeout, options.ca_file
@@ -319,7 +324,8 @@ def _reverse_proxy_checks(proxy: Mapping[str, Any], repos: Sequence[Mapping[str,
 
 # --- helpers ---------------------------------------------------------------------------------
 def _bind(function: Callable[..., Check], *args: Any, **kwargs: Any) -> Callable[[], Check]:
-    return lambda: function(*args, **kwargs)
+    """A check not yet run (a partial: its arguments stay readable, e.g. its name)."""
+    return functools.partial(function, *args, **kwargs)
 
 
 def _host(host: str) -> str:
