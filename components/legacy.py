@@ -104,10 +104,12 @@ class CheckoutName(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         ours = sys.modules.get(CHECKOUT_PACKAGE) is sys.modules.get(self.package)
         if not (self.claims or (ours and fullname != CHECKOUT_PACKAGE)) and self._found_elsewhere(fullname, path):
             return None
-        if importlib.util.find_spec(real) is None:
-            return None
-        return importlib.machinery.ModuleSpec(fullname, self,
-                                              is_package=hasattr(importlib.import_module(real), "__path__"))
+        module = sys.modules.get(real)  # the old module paths' stand-ins are there, without a spec
+        if module is None:
+            if importlib.util.find_spec(real) is None:
+                return None
+            module = importlib.import_module(real)
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=hasattr(module, "__path__"))
 
     def _found_elsewhere(self, fullname: str, path: Optional[Sequence[str]]) -> bool:
         return any(finder.find_spec(fullname, path) is not None for finder in sys.meta_path
