@@ -27,10 +27,12 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.harness import ROOT, EmulatorProcess, Result, changed_steps, engine_env, pulumi_binary
+from tests.harness import ROOT, EmulatorProcess, Result, engine_env, pulumi_binary
+from tests.samples import free_ports
 
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md", "components", "nexusctl")
 ADMIN = "Package-Admin-Pw-1"
+ROTATED = "Package-Admin-Pw-2"
 
 
 # --- building and installing -----------------------------------------------------------------
@@ -104,9 +106,9 @@ registry = NexusRegistry("nexus", {
     "adminPassword": config.require_secret("adminPassword"),
     "blobStores": [{"name": "team-blobs", "type": "file", "protect": False}],
     "repositories": [
-        {"name": "team-hosted", "type": "hosted", "httpPort": 18301, "blobStore": "team-blobs", "protect": False},
+        {"name": "team-hosted", "type": "hosted", "httpPort": HOSTED_PORT, "blobStore": "team-blobs", "protect": False},
         {"name": "team-hub", "type": "proxy", "remoteUrl": "https://registry-1.docker.io", "blobStore": "team-blobs"},
-        {"name": "team-group", "type": "group", "httpPort": 18302, "members": ["team-hosted", "team-hub"],
+        {"name": "team-group", "type": "group", "httpPort": GROUP_PORT, "members": ["team-hosted", "team-hub"],
          "blobStore": "team-blobs"},
     ],
     "security": {
@@ -123,7 +125,9 @@ pulumi.export("registry", registry.outputs)
 def team_project(where: Path, nexus_url: str) -> Path:
     where.mkdir(parents=True)
     (where / "Pulumi.yaml").write_text("name: team-nexus\nruntime: python\n")
-    (where / "__main__.py").write_text(textwrap.dedent(PROGRAM))
+    hosted, group = free_ports(2)
+    program = textwrap.dedent(PROGRAM).replace("HOSTED_PORT", str(hosted)).replace("GROUP_PORT", str(group))
+    (where / "__main__.py").write_text(program)
     (where / "Pulumi.test.yaml").write_text(yaml.safe_dump({"config": {"team-nexus:nexusUrl": nexus_url}}))
     return where
 
@@ -193,9 +197,19 @@ def test_a_team_program_with_the_installed_package(tmp_path):
         assert clean.code == 0, clean.output
         assert json.loads(clean.stdout)["status"] == "clean"
 
-        hosted = nexus.rest("GET", "/v1/repositories/docker/hosted/team-hosted", ADMIN).json()
+        # A new admin password: an update of the component's connection provider and the rotation
+        # by the bootstrap; nothing else changes, and the drift check reads with the new one.
+        assert engine("config", "set", "--secret", "adminPassword", ROTATED).code == 0
+        rotated = engine("up", "--yes", "--skip-preview")
+        assert rotated.code == 0, rotated.output
+        assert nexus.rest("GET", "/v1/status/check", ROTATED).status_code == 200
+        assert nexus.rest("GET", "/v1/status/check", ADMIN).status_code == 401
+        assert engine("preview", "--expect-no-changes").code == 0
+        assert run([str(bin_dir / "nexusctl"), "drift", "test"], project, env).code == 0
+
+        hosted = nexus.rest("GET", "/v1/repositories/docker/hosted/team-hosted", ROTATED).json()
         hosted["online"] = False
-        assert nexus.rest("PUT", "/v1/repositories/docker/hosted/team-hosted", ADMIN, hosted).status_code == 204
+        assert nexus.rest("PUT", "/v1/repositories/docker/hosted/team-hosted", ROTATED, hosted).status_code == 204
         drifted = run([str(bin_dir / "nexusctl"), "drift", "test", "--format", "json"], project, env)
         assert drifted.code == 3, drifted.output
         report = json.loads(drifted.stdout)
