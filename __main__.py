@@ -8,15 +8,11 @@ registering a single resource, so nothing is half-applied. The stack is one `Nex
   routing rules, repositories, realms, anonymous access, content selectors, privileges, roles,
   users, LDAP, tasks, webhooks;
   the reverse proxy's files for one registry host name, and the deployment check that fails the
-  deployment when the docker path is broken.
+  deployment when the docker path is broken;
+  the stack outputs: nexusUrl, repositories, caCertPem and the docker client hints.
 """
-import pulumi
-
-from components import program, sdk_overhead
+from components import sdk_overhead
 from components.registry import NexusRegistry
 
 sdk_overhead.trim()  # the SDK's per-resource costs we can spare (debug RPCs, stack walks, pickling)
-registry = NexusRegistry("registry", program.stack_config())
-
-for name, value in registry.exports.items():  # nexusUrl, repositories, caCertPem, the docker client hints
-    pulumi.export(name, value)
+NexusRegistry.from_stack_config()

@@ -82,6 +82,18 @@ class NexusRegistry(pulumi.ComponentResource):
                 self.outputs = self._declare(self._checked(given, paths))
         self.register_outputs({"outputs": self.outputs})
 
+    @classmethod
+    def from_stack_config(cls, name: str = "registry", opts: Optional[pulumi.ResourceOptions] = None,
+                          export: bool = True) -> "NexusRegistry":
+        """The stack of the running program's own config (the project namespace's keys and the
+        side files in stacks/<stack>/): the checkout's program, and a team's repository that
+        holds only stack files (`nexusctl init`). `export`: its stack outputs too."""
+        registry = cls(name, program.stack_config(), opts)
+        if export:
+            for key, value in registry.exports.items():  # nexusUrl, repositories, caCertPem, docker client hints
+                pulumi.export(key, value)
+        return registry
+
     # --- building ---------------------------------------------------------------------------
     def _checked(self, values: dict[str, Any], given_as_outputs: Sequence[Path]) -> StackConfig:
         """A library user's config, checked as a stack's is; its secrets must be Pulumi secrets."""

@@ -150,19 +150,33 @@ def pickled_modules(state: dict[str, Any]) -> set[bytes]:
     return found
 
 
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin/ of a fresh venv with the wheel of this checkout installed."""
+    where = tmp_path_factory.mktemp("package")
+    return fresh_venv(where / "venv", build_wheel(where / "build"))
+
+
+def team_env(tmp_path: Path, bin_dir: Path) -> dict[str, str]:
+    """The engine settings of a team's machine: the venv with the package first on PATH, no
+    checkout anywhere on PATH or PYTHONPATH."""
+    env = engine_env(tmp_path / "state")
+    (tmp_path / "state").mkdir()
+    env["PATH"] = os.pathsep.join([str(bin_dir), str(Path(pulumi_binary()).parent),
+                                   *[p for p in env["PATH"].split(os.pathsep) if ".venv" not in p]])
+    env.pop("PYTHONPATH", None)
+    return env
+
+
 @pytest.mark.engine
-def test_a_team_program_with_the_installed_package(tmp_path):
+def test_a_team_program_with_the_installed_package(tmp_path, installed):
     """Done means (issue 12): wheel → fresh venv → a program outside the checkout that uses
     NexusRegistry → up, preview --expect-no-changes, nexusctl --version, nexusctl drift."""
-    bin_dir = fresh_venv(tmp_path / "venv", build_wheel(tmp_path / "build"))
+    bin_dir = installed
     nexus = EmulatorProcess(tmp_path / "nexus-data", admin_password=ADMIN)
     try:
         project = team_project(tmp_path / "team-nexus", nexus.url)
-        env = engine_env(tmp_path / "state")
-        (tmp_path / "state").mkdir()
-        env["PATH"] = os.pathsep.join([str(bin_dir), str(Path(pulumi_binary()).parent),
-                                       *[p for p in env["PATH"].split(os.pathsep) if ".venv" not in p]])
-        env.pop("PYTHONPATH", None)
+        env = team_env(tmp_path, bin_dir)
         pulumi = [pulumi_binary()]
 
         def engine(*args: str) -> Result:
@@ -214,5 +228,36 @@ def test_a_team_program_with_the_installed_package(tmp_path):
         assert drifted.code == 3, drifted.output
         report = json.loads(drifted.stdout)
         assert [(o["name"], [f["path"] for f in o["fields"]]) for o in report["drift"]] == [("team-hosted", ["online"])]
+    finally:
+        nexus.stop()
+
+
+# --- a team's config repository: nexusctl init ---------------------------------------------------
+@pytest.mark.engine
+def test_nexusctl_works_in_a_repository_of_stack_files_that_init_wrote(tmp_path, installed):
+    """`nexusctl init`, then the stack of its template against a Nexus, run by the installed
+    nexusctl from that repository: the project it finds is the current directory's."""
+    nexus = EmulatorProcess(tmp_path / "nexus-data", admin_password=ADMIN)
+    try:
+        env = team_env(tmp_path, installed)
+        repo = tmp_path / "acme-nexus"
+        repo.mkdir()
+        nexusctl = str(installed / "nexusctl")
+        assert run([nexusctl, "init", "--stack", "prod", "--nexus-url", nexus.url], repo, env).code == 0
+        (repo / ".venv").symlink_to(installed.parent)  # Pulumi.yaml's virtualenv: the team's venv
+        stack_file = repo / "stacks" / "Pulumi.prod.yaml"
+        hosted, group = free_ports(2)
+        stack_file.write_text(stack_file.read_text().replace("httpPort: 8082", f"httpPort: {hosted}")
+                              .replace("httpPort: 8083", f"httpPort: {group}"))
+
+        assert run([nexusctl, "pulumi", "--create", "prod", "config", "set", "--secret", "adminPassword", ADMIN],
+                   repo, env).code == 0
+        applied = run([nexusctl, "pulumi", "prod", "up", "--yes"], repo, env)
+        assert applied.code == 0, applied.output
+        server = {r["name"] for r in nexus.rest("GET", "/v1/repositories", ADMIN).json()}
+        assert {"docker-hub", "docker-hosted", "docker-group"} <= server
+        drift = run([nexusctl, "drift", "prod"], repo, env)
+        assert drift.code == 0 and "No drift in stack 'prod'" in drift.stdout, drift.output
+        assert not (ROOT / ".state" / ".pulumi" / "stacks" / "acme-nexus").exists()  # the repository's own project
     finally:
         nexus.stop()
