@@ -60,15 +60,14 @@ class NexusRegistry(pulumi.ComponentResource):
 
     def __init__(self, name: str, config: Union[Mapping[str, Any], StackConfig],
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        from_stack = isinstance(config, StackConfig)
         # The stack's own config is checked before even this component is registered.
         checked = program.validated(config) if isinstance(config, StackConfig) else None
         super().__init__(TYPE, name, None, opts)
         self.exports, self.context = {}, None
-        self._provider: Optional[pulumi.ProviderResource] = None
+        self._provider: Optional[pulumi.ProviderResource] = None  # a library user's config: _checked
         # Built from the stack config, the engine configures the default providers with it, and
-        # the resources of stacks deployed before this component keep their URNs (child_options).
-        self._from_stack = from_stack
+        # the resources of stacks deployed before this component keep their URNs (_child_options).
+        self._from_stack = checked is not None
         if checked is not None:
             self.outputs = self._declare(checked)
         else:
