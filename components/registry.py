@@ -171,9 +171,10 @@ def _outputs(node: Any, path: Path = ()) -> Iterator[tuple[Path, pulumi.Output[A
             yield from _outputs(value, (*path, i))
 
 
-def _with_values(node: Any, paths: Sequence[Path], values: Sequence[Any], path: Path = ()) -> Any:
+def _with_values(config: Mapping[str, Any], paths: Sequence[Path], values: Sequence[Any]) -> dict[str, Any]:
     """The config with each output at `paths` replaced by its resolved value."""
     by_path = dict(zip(paths, values))
+
     def walk(item: Any, at: Path) -> Any:
         if at in by_path:
             return by_path[at]
@@ -182,7 +183,7 @@ def _with_values(node: Any, paths: Sequence[Path], values: Sequence[Any], path: 
         if isinstance(item, (list, tuple)):
             return [walk(v, (*at, i)) for i, v in enumerate(item)]
         return item
-    return walk(node, path)
+    return walk(config, ())
 
 
 __all__ = ["NexusRegistry", "connection_provider"]
