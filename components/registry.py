@@ -119,17 +119,26 @@ class NexusRegistry(pulumi.ComponentResource):
         outputs.export_client_outputs(cfg, nexus, nginx, export=self.exports.__setitem__)
         return pulumi.Output.from_input(self.exports)
 
-    def _child_options(self, opts: Optional[pulumi.ResourceOptions], dynamic: bool) -> pulumi.ResourceOptions:
+    def _child_options(self, opts: Optional[pulumi.ResourceOptions],
+                       dynamic: Optional[tuple[str, str]]) -> pulumi.ResourceOptions:
         """What a resource declared while this component builds gets (resource.children_of): this
         parent; the explicit connection provider (a library user's config); and, built from the
-        stack config, an alias to the URN it had when it was a child of the stack itself."""
+        stack config, an alias to the URN it had when it was a child of the stack itself. A dynamic
+        resource gets that URN as text: the SDK resolves an `Alias` object through several
+        outputs, a measurable cost per resource in a stack of thousands; the container, whose
+        children inherit its aliases, gets the `Alias`."""
         extra = pulumi.ResourceOptions(parent=self)
         if self._provider is not None and dynamic:
             extra.provider = self._provider
         if self._from_stack:
-            own = [a for a in ((opts.aliases if opts else None) or []) if isinstance(a, pulumi.Alias)]
-            extra.aliases = [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE),
-                             *(_at_root(a) for a in own if a.parent is ...)]
+            own = [a.name for a in ((opts.aliases if opts else None) or [])
+                   if isinstance(a, pulumi.Alias) and isinstance(a.name, str) and a.parent is ...]
+            if dynamic:
+                type_, name = dynamic
+                extra.aliases = [_root_urn(type_, n) for n in (name, *own)]
+            else:
+                extra.aliases = [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE),
+                                 *(pulumi.Alias(name=n, parent=pulumi.ROOT_STACK_RESOURCE) for n in own)]
         return extra
 
 
@@ -152,10 +161,9 @@ def connection_provider(name: str, cfg: Union[StackConfig, Mapping[str, Any]],
 
 
 # --- aliases ----------------------------------------------------------------------------------
-def _at_root(alias: pulumi.Alias) -> pulumi.Alias:
-    """An alias of the resource's own (a renamed repository's old name) as it was at the root."""
-    return pulumi.Alias(name=alias.name, type_=alias.type_, parent=pulumi.ROOT_STACK_RESOURCE,
-                        stack=alias.stack, project=alias.project)
+def _root_urn(type_: str, name: str) -> str:
+    """The URN of a resource that is a child of the stack itself (no parent types in it)."""
+    return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{name}"
 
 
 # --- outputs inside a config -----------------------------------------------------------------

@@ -50,8 +50,8 @@ class StableProvider(ResourceProvider):
 
 
 # --- the component declaring ------------------------------------------------------------------
-# (options the resource was given, whether it is a dynamic resource) -> options to merge in
-ChildOptions = Callable[[Optional[pulumi.ResourceOptions], bool], pulumi.ResourceOptions]
+# (options the resource was given, its type token and name when it is a dynamic resource) -> options to merge in
+ChildOptions = Callable[[Optional[pulumi.ResourceOptions], Optional[tuple[str, str]]], pulumi.ResourceOptions]
 _DECLARING: list[ChildOptions] = []
 
 
@@ -68,8 +68,10 @@ def children_of(options: ChildOptions) -> Iterator[None]:
         _DECLARING.remove(options)
 
 
-def as_child(opts: Optional[pulumi.ResourceOptions], dynamic: bool = True) -> Optional[pulumi.ResourceOptions]:
-    """`opts` with the declaring component's options, when one declares and `opts` names no parent."""
+def as_child(opts: Optional[pulumi.ResourceOptions],
+             dynamic: Optional[tuple[str, str]] = None) -> Optional[pulumi.ResourceOptions]:
+    """`opts` with the declaring component's options, when one declares and `opts` names no parent;
+    `dynamic`: (type token, name) of a dynamic resource."""
     if not _DECLARING or (opts is not None and opts.parent is not None):
         return opts
     return pulumi.ResourceOptions.merge(opts, _DECLARING[-1](opts, dynamic))
@@ -83,7 +85,7 @@ class ProvidedResource(pulumi.dynamic.Resource):
 
     def __init__(self, provider: StableProvider, name: str, props: Mapping[str, Any],
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(provider, name, dict(props), as_child(opts))
+        super().__init__(provider, name, dict(props), as_child(opts, (type_token(self.provider_class.resource_type), name)))
 
     def __init_subclass__(cls, provider: Optional[type[StableProvider]] = None, **kwargs: Any) -> None:
         if provider is not None:

@@ -66,7 +66,7 @@ def stand_up(cfg: StackConfig) -> StandUp:
             "nexus", ContainerSettings.from_config(cfg.get("container")),
             connector_ports=connector_ports(cfg.get("repositories", [])),
             tls=result.tls if settings.jetty_https else None, https_port=settings.https_port,
-            opts=as_child(None, dynamic=False))
+            opts=as_child(None))
     return result
 
 
