@@ -143,7 +143,7 @@ def test_a_stack_whose_first_up_failed_is_never_clean(workspace, nexus):
         nexus.fault(method=method, path="/service/rest/*", status=500, count=1000)
     assert workspace.up(check=False).code != 0
     kinds = {r["type"].rsplit(":", 1)[-1] for r in workspace.resources()}
-    assert "TlsMaterial" in kinds and kinds <= {"Stack", "pulumi-python", "TlsMaterial", "Bootstrap"}, kinds
+    assert "TlsMaterial" in kinds and kinds <= {"Stack", "NexusRegistry", "pulumi-python", "TlsMaterial", "Bootstrap"}, kinds
 
     empty = nexusctl(workspace, "drift", "test", "--format", "json")
     assert empty.code == drift.EXIT_ERROR, empty.output
