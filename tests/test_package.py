@@ -6,13 +6,12 @@ clone), installs it in a fresh venv, and runs a team's program outside the check
 emulator: `up`, `preview --expect-no-changes`, `nexusctl --version` and the drift check there.
 The fresh venv takes its dependencies (pulumi, requests, …) from the project's venv through a
 `.pth` file and installs the wheel with `--no-index`, so pip still checks every declared
-dependency, and the test needs no package index beyond the wheel's build requirements
-(setuptools and wheel, fetched by pip's isolated build unless this venv has them).
+dependency, and the test needs no package index beyond the wheel's build requirement
+(setuptools, fetched by pip's isolated build unless this venv has a recent enough one).
 """
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import shutil
@@ -46,7 +45,7 @@ def build_wheel(out: Path) -> Path:
             shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(ROOT / name, source / name)
-    offline = importlib.util.find_spec("wheel") is not None and _setuptools_at_least(64)
+    offline = _setuptools_at_least(77)  # pyproject.toml's build requirement, else pip's isolated build fetches it
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out / "dist"),
                            *(["--no-build-isolation"] if offline else []), str(source)],
                           capture_output=True, text=True, timeout=600)
