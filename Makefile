@@ -19,7 +19,7 @@ ifneq ($(VERBOSE),)
 .work/status/$(STACK)/% demo adopt: export NEXUS_RAC_TRACE := $(VERBOSE)
 endif
 
-.PHONY: help setup venv toolchain system-packages demo test preview up destroy drift verify unmanaged adopt disk retention-run clean FORCE
+.PHONY: help setup venv toolchain package system-packages demo test preview up destroy drift verify unmanaged adopt disk retention-run clean FORCE
 
 help:
 	@echo "make demo                  set up, then run the local stack against a fresh Nexus emulator (left running)"
@@ -34,6 +34,7 @@ help:
 	@echo "make disk|retention-run STACK=<stack>  blob store usage and quotas | run the retention tasks now"
 	@echo "  drift, verify, unmanaged, disk, retention-run exit 0 all good, 3 found something, 1 could not check"
 	@echo "make setup                 venv + Pulumi toolchain only"
+	@echo "make package               the wheel of the package in dist/ (pip install it anywhere; README \"Use it as a package\")"
 
 setup: venv toolchain
 
@@ -47,6 +48,11 @@ $(VENV)/.installed: requirements.txt
 
 toolchain: venv
 	@bash scripts/toolchain.sh >&2
+
+# The wheel of nexus-registry (the library and nexusctl, pyproject.toml), for `pip install`.
+package: venv
+	$(PY) -m pip wheel --no-deps --quiet -w dist .
+	@ls dist/nexus_registry-*.whl
 
 # Debian packages the tests use (nginx for the reverse-proxy tests); needs root or sudo.
 system-packages:

@@ -9,19 +9,30 @@ import pulumi
 from . import config, preflight
 from .kind import Context
 from .kinds import KINDS
-from .problems import ConfigError
+from .problems import ConfigError, Problem
 from .stack_config import StackConfig
 from .standup import bootstrap
 
 
+def stack_config() -> StackConfig:
+    """The running stack's config as written (the project namespace's keys and side files), not
+    yet validated: what `NexusRegistry` takes when the program builds the stack from it."""
+    return config.load_from_pulumi()
+
+
 def load_validated_config() -> StackConfig:
+    """The running stack's whole config, checked (see `validated`)."""
+    return validated(stack_config())
+
+
+def validated(cfg: StackConfig, given: Sequence[Problem] = ()) -> StackConfig:
     """The whole config, checked before anything is registered (so nothing is written when any
-    of it is wrong). The server is asked only when the config needs it."""
-    cfg = config.load_from_pulumi()
-    problems = config.validate(cfg)
+    of it is wrong), with presets expanded; `given` are problems the caller found (a library
+    user's secrets in plain text). The server is asked only when the config needs it."""
+    problems = [*given, *config.validate(cfg)]
     # Wrong shapes (a missing url, nexus given as a string) are reported as they are: the
     # server is asked only about a config whose shapes are right, with a password to log in.
-    if (not any(p.schema for p in problems) and cfg.get("adminPassword")
+    if (not given and not any(p.schema for p in problems) and cfg.get("adminPassword")
             and (problems or preflight.needs_server(config.expanded_values(cfg)[0]))):
         facts = preflight.server_facts(cfg)
         if facts is not None:

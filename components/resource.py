@@ -8,7 +8,8 @@ module paths that states written before this scheme hold).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Mapping, Optional, Sequence
+import contextlib
+from typing import Any, Callable, ClassVar, Iterator, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi.dynamic
@@ -48,11 +49,43 @@ class StableProvider(ResourceProvider):
         return _LOCATOR, (self.resource_type,), (dict(vars(self)) or None)
 
 
+# --- the component declaring ------------------------------------------------------------------
+# (options the resource was given, its type token and name when it is a dynamic resource) -> options to merge in
+ChildOptions = Callable[[Optional[pulumi.ResourceOptions], Optional[tuple[str, str]]], pulumi.ResourceOptions]
+_DECLARING: list[ChildOptions] = []
+
+
+@contextlib.contextmanager
+def children_of(options: ChildOptions) -> Iterator[None]:
+    """While a component (components/registry.py) declares its resources, those declared without a
+    parent (the kinds and the stand-up declare theirs as a stack's top-level resources) get
+    `options(...)` merged in: the component as parent, its connection provider, the aliases of
+    their URNs from before the component. Pulumi's transformations cannot change a parent."""
+    _DECLARING.append(options)
+    try:
+        yield
+    finally:
+        _DECLARING.remove(options)
+
+
+def as_child(opts: Optional[pulumi.ResourceOptions],
+             dynamic: Optional[tuple[str, str]] = None) -> Optional[pulumi.ResourceOptions]:
+    """`opts` with the declaring component's options, when one declares and `opts` names no parent;
+    `dynamic`: (type token, name) of a dynamic resource."""
+    if not _DECLARING or (opts is not None and opts.parent is not None):
+        return opts
+    return pulumi.ResourceOptions.merge(opts, _DECLARING[-1](opts, dynamic))
+
+
 class ProvidedResource(pulumi.dynamic.Resource):
     """A dynamic resource whose Pulumi type is its provider's `resource_type`: declare it with
     `class X(ProvidedResource, provider=XProvider)`."""
 
     provider_class: ClassVar[type[StableProvider]]
+
+    def __init__(self, provider: StableProvider, name: str, props: Mapping[str, Any],
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(provider, name, dict(props), as_child(opts, (type_token(self.provider_class.resource_type), name)))
 
     def __init_subclass__(cls, provider: Optional[type[StableProvider]] = None, **kwargs: Any) -> None:
         if provider is not None:

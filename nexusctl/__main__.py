@@ -16,6 +16,7 @@ import os
 import pkgutil
 import sys
 
+import components
 import nexusctl
 from components import trace
 
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     verbose = {"action": "count", "help": "trace every HTTP call to Nexus (method, URL, status, time, retries; "
                                           f"-vv: with masked JSON bodies); the same as {trace.SWITCH}=1 or 2"}
     parser.add_argument("-v", "--verbose", default=0, **verbose)
+    parser.add_argument("--version", action="version", version=version())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in sorted(pkgutil.iter_modules(nexusctl.__path__), key=lambda m: m.name):
         loaded = importlib.import_module(f"nexusctl.{module.name}")
@@ -33,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
             loaded.register(commands)
     _verbose_after(parser, verbose)
     return parser
+
+
+def version() -> str:
+    """`nexusctl --version`: the package's one version, and which copy of the library runs."""
+    where = f"checkout {nexusctl.CHECKOUT}" if nexusctl.IN_CHECKOUT else "installed"
+    return f"nexusctl {components.__version__} (nexus-registry, {where})"
 
 
 def _verbose_after(parser: argparse.ArgumentParser, options: dict[str, str]) -> None:

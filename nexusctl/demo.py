@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from . import engine
+from . import IN_CHECKOUT, engine
 
 STACK = engine.LOCAL_STACK
 DEMO_DIR = engine.DEMO_DIR
@@ -174,6 +174,8 @@ def main() -> int:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    if not IN_CHECKOUT:
+        return  # the emulator and the `local` stack are the checkout's (tests/emulator, stacks/)
     parser = commands.add_parser("demo", help="run the local stack against a fresh emulator (make demo)")
     parser.set_defaults(run=lambda _args: main())
     emulator = commands.add_parser("emulator", help="start or stop the local stack's emulator in the background "

@@ -50,8 +50,10 @@ PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 OBJECT_TYPES = frozenset(type_token(r.provider_class.resource_type) for k in KINDS for r in k.resource_types)
 MAX_ERRORS = 5
 
-# `    ~ pulumi-python:dynamic/nexus:DockerHostedRepository: (update) 🔒`
-_HEADER = re.compile(r"^    (?P<mark>\S{1,2}) (?P<type>[\w.\-]+:[\w.\-/]*:[\w.\-]+): \((?P<op>[^)]*)\)")
+# `    ~ pulumi-python:dynamic/nexus:DockerHostedRepository: (update) 🔒`, indented one level more per
+# parent (the NexusRegistry component's children are one level below the stack)
+_HEADER = re.compile(r"^(?P<indent>(?:  )+)(?P<mark>\S{1,2}) (?P<type>[\w.\-]+:[\w.\-/]*:[\w.\-]+): "
+                     r"\((?P<op>[^)]*)\)")
 _URN = re.compile(r"^\s+\[urn=(?P<urn>[^\]]+)\]")
 # `      ~ online   : true => false`, `        name : "x"`, `          ~ [2]: "a" => "b"`
 _PROPERTY = re.compile(r"^(?P<indent> *)(?:(?P<mark>[~+-]) )?(?P<key>\[\d+\]|[^\s:\[\]{}][^:]*?)\s*: (?P<value>.*)$")
@@ -107,9 +109,11 @@ def parse_diff(text: str) -> list[ObjectDrift]:
     found: list[ObjectDrift] = []
     current: Optional[ObjectDrift] = None
     containers: list[tuple[int, str, bool]] = []  # (column, path, whole container added/removed)
+    body = "      "  # a property line of the current block starts with this
     for line in text.splitlines():
         header = _HEADER.match(line)
         if header:
+            body = header.group("indent") + "  "
             kind = header.group("type").rsplit(":", 1)[-1]
             current = ObjectDrift("", kind, "", "deleted" if header.group("op") == "delete" else "changed")
             found.append(current)
@@ -121,7 +125,7 @@ def parse_diff(text: str) -> list[ObjectDrift]:
         if urn:
             current.urn, current.name = urn.group("urn"), urn.group("urn").rsplit("::", 1)[-1]
             continue
-        if not line.startswith("      ") or current.change == "deleted":
+        if not line.startswith(body) or current.change == "deleted":
             if not line.startswith(" "):
                 current = None  # the block ended (e.g. "Resources:")
             continue
@@ -235,11 +239,14 @@ def nexus_objects(state: Mapping[str, Any]) -> list[str]:
 def recorded_nexus(state: Mapping[str, Any]) -> Optional[dict[str, Any]]:
     """The `nexus` settings of the last deployment, which a refresh without the program uses
     (the engine configures the providers from the state): the server the check compares."""
-    key = f"{engine.project_name()}:nexus"
     for resource in (state.get("deployment") or {}).get("resources") or []:
-        value = (resource.get("inputs") or {}).get(key) if resource.get("type") == PROVIDER_TYPE else None
-        if isinstance(value, str):  # a secret would be a ciphertext object: then the config decides
-            return json.loads(value)
+        if resource.get("type") != PROVIDER_TYPE:
+            continue
+        # `<project>:nexus` of the stack config (the default provider), or the `nexus-registry:nexus`
+        # of a NexusRegistry component's own provider (components/registry.py) in a team's project.
+        for key, value in (resource.get("inputs") or {}).items():
+            if key.endswith(":nexus") and isinstance(value, str):  # a secret is a ciphertext object
+                return json.loads(value)
     return None
 
 

@@ -20,11 +20,25 @@ from components.client import Connection
 from components.interrupted import RECORD_ENV
 from components.interrupted import write_record as record_creates
 
-from . import recovery
+from . import CHECKOUT, IN_CHECKOUT, recovery
 
-ROOT = Path(__file__).resolve().parent.parent
-TOOLS_BIN = ROOT / ".tools" / "bin"
-VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def project_root(start: Optional[Path] = None) -> Path:
+    """The Pulumi project nexusctl works on: in a checkout, the checkout; installed, the nearest
+    directory at or above `start` (the current directory) with a Pulumi.yaml, as pulumi finds it.
+    Without one, the current directory (commands that need a project say so)."""
+    if IN_CHECKOUT:
+        return CHECKOUT
+    here = (start or Path.cwd()).resolve()
+    return next((d for d in (here, *here.parents) if (d / "Pulumi.yaml").is_file()), here)
+
+
+ROOT = project_root()
+TOOLS_BIN = ROOT / ".tools" / "bin"  # the CLI scripts/toolchain.sh builds (a checkout)
+# The Python whose packages the program and the providers need first on PATH: the checkout's
+# venv, or the one nexusctl is installed in.
+VENV_BIN = ROOT / ".venv" / "bin" if IN_CHECKOUT else Path(sys.executable).parent
 DEFAULT_BACKEND = ROOT / ".state"
 # The committed `local` stack encrypts its demo secrets with this passphrase. Every other stack
 # needs PULUMI_CONFIG_PASSPHRASE (or another secrets provider) from the user.

@@ -143,7 +143,7 @@ def test_a_stack_whose_first_up_failed_is_never_clean(workspace, nexus):
         nexus.fault(method=method, path="/service/rest/*", status=500, count=1000)
     assert workspace.up(check=False).code != 0
     kinds = {r["type"].rsplit(":", 1)[-1] for r in workspace.resources()}
-    assert "TlsMaterial" in kinds and kinds <= {"Stack", "pulumi-python", "TlsMaterial", "Bootstrap"}, kinds
+    assert "TlsMaterial" in kinds and kinds <= {"Stack", "NexusRegistry", "pulumi-python", "TlsMaterial", "Bootstrap"}, kinds
 
     empty = nexusctl(workspace, "drift", "test", "--format", "json")
     assert empty.code == drift.EXIT_ERROR, empty.output
@@ -231,3 +231,12 @@ def test_engine_errors_win_over_partial_results():
                                                "error: Preview failed: Nexus answered 0 to GET /v1/status\n")
     assert report.status == "error"
     assert report.errors == ["Preview failed: Nexus answered 0 to GET /v1/status"]
+
+
+def test_the_diff_parser_reads_the_children_of_a_component_one_level_deeper():
+    """Since the stack is one NexusRegistry, the engine prints its resources one level deeper."""
+    head, _, rest = DIFF.partition("    ~ pulumi-python")
+    body, _, tail = ("    ~ pulumi-python" + rest).partition("Resources:")
+    nested = head + "".join("    " + line for line in body.splitlines(keepends=True)) + "Resources:" + tail
+    flat, deep = (drift.analyse("prod", 7, text, f"error: {drift.EXPECTED_CHANGES_ERROR}\n") for text in (DIFF, nested))
+    assert deep.status == "drift" and deep.drift == flat.drift and len(deep.drift) == 3

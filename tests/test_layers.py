@@ -26,7 +26,8 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(("client", "answers", "connection", "trace", "interrupted", "lifeline", "quartz",
                      "regex_syntax", "sdk_overhead", "stack_files"), FOUNDATIONS),
     **dict.fromkeys(("provider", "resource", "kind", "problems", "stack_config", "schema", "settings"), PROVIDER_BASE),
-    **dict.fromkeys(("config", "config_schema", "presets", "retention", "preflight", "program", "legacy"), PROGRAM),
+    **dict.fromkeys(("config", "config_schema", "presets", "retention", "preflight", "program", "legacy", "registry"),
+                    PROGRAM),
 }
 FOLDERS: dict[str, int] = {"components.kinds": KINDS, "components.standup": KINDS, "nexusctl": ENTRY}
 

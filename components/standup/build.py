@@ -16,6 +16,7 @@ import pulumi
 
 from ..connection import insecure_warning
 from ..kind import Context
+from ..resource import as_child
 from ..stack_config import StackConfig
 from .container import ContainerSettings, NexusContainer, connector_ports
 from .deployment_check import VERIFY, DeploymentCheck
@@ -69,7 +70,8 @@ def stand_up(cfg: StackConfig) -> StandUp:
         result.container = NexusContainer(
             "nexus", ContainerSettings.from_config(cfg.get("container")),
             connector_ports=connector_ports(cfg.get("repositories", [])),
-            tls=result.tls if settings.jetty_https else None, https_port=settings.https_port)
+            tls=result.tls if settings.jetty_https else None, https_port=settings.https_port,
+            opts=as_child(None))
     return result
 
 
