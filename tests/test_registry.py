@@ -154,7 +154,7 @@ def test_a_state_written_by_a_checkout_unpickles_in_the_installed_package(tmp_pa
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)}, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["nexus_registry.kinds.roles RoleProvider",
-                                           "nexus_registry.kinds.blob_stores FileBlobStoreProvider"]
+                                           "nexus_registry.kinds.blob_stores.providers FileBlobStoreProvider"]
 
 
 def test_a_project_of_its_own_named_components_keeps_its_name(tmp_path):
