@@ -4,7 +4,6 @@ the program. Speed figures come from scripts/benchmark.py (docs/benchmark.md), n
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,8 @@ import pulumi.runtime.resource
 from pulumi.runtime.proto import source_pb2
 from components import config, sdk_overhead, stack_files
 from components.stack_config import StackConfig
-from nexusctl import engine
 from nexusctl.engine import CONFIG_ENV_LIMIT, StackError, check_config_size, config_env_size
-from tests.harness import PROJECT, Workspace, install_cli, nexusctl
+from tests.harness import PROJECT, install_cli, nexusctl
 
 ROOT = Path(__file__).resolve().parent.parent
 
